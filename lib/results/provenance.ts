@@ -1,0 +1,68 @@
+/**
+ * Provenance of a result: which commit, runtime, tfjs version, backend, BLAS and machine produced it
+ * (the `provenance` section of results/schema.json), and the config hash that names it.
+ *
+ * @module
+ */
+
+import { version_core } from "@tensorflow/tfjs-core";
+import denoJson from "../../deno.json" with { type: "json" };
+import type { Provenance } from "./schema.ts";
+
+export { canonicalJson, configHash, sha256Hex } from "./canonical.ts";
+
+/** The artifact's version, deno.json `version` (a result's `artifactVersion`). */
+export const ARTIFACT_VERSION: string = denoJson.version;
+
+/** What the caller knows and this module cannot find out: the tfjs backend and the native BLAS in use. */
+export interface ProvenanceOptions {
+  /** tfjs backend name (`tf.getBackend()`), or `"none"` when the experiment uses no network. */
+  backend: string;
+  /** Native BLAS behind `gemm` (e.g. `"openblas"`), or `"none"` for the JS loop. */
+  blas: string;
+  /** Folder to ask git about; defaults to the current working directory. */
+  cwd?: string;
+}
+
+/**
+ * Collect provenance. The git commit comes from `git rev-parse HEAD` and dirtiness from
+ * `git status --porcelain` (any output = dirty); with no git, no repository or no commit yet, or without
+ * `--allow-run`, both are `"unknown"` rather than an error.
+ */
+export async function collectProvenance(opts: ProvenanceOptions): Promise<Provenance> {
+  for (const k of ["backend", "blas"] as const) {
+    if (typeof opts[k] !== "string" || opts[k].trim() === "") {
+      throw new TypeError(`collectProvenance: option "${k}" must be a non-empty string (use "none")`);
+    }
+  }
+  const head = await _git(["rev-parse", "--verify", "HEAD"], opts.cwd);
+  const commit = head !== null && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(head.trim()) ? head.trim() : "unknown";
+  let dirty: boolean | "unknown" = "unknown";
+  if (commit !== "unknown") {
+    const status = await _git(["status", "--porcelain"], opts.cwd);
+    if (status !== null) dirty = status.trim() !== "";
+  }
+  return {
+    gitCommit: commit,
+    gitDirty: dirty,
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+    tfjs: version_core,
+    backend: opts.backend,
+    blas: opts.blas,
+    os: Deno.build.os,
+    arch: Deno.build.arch,
+  };
+}
+
+/** Run git; its stdout on success, `null` when git is missing, not permitted, or fails. */
+async function _git(args: string[], cwd?: string): Promise<string | null> {
+  try {
+    const out = await new Deno.Command("git", { args, cwd, stdout: "piped", stderr: "null", stdin: "null" })
+      .output();
+    return out.success ? new TextDecoder().decode(out.stdout) : null;
+  } catch {
+    return null;
+  }
+}
