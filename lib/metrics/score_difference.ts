@@ -1,0 +1,84 @@
+/**
+ * Score difference between two denoisers (paper eq. 10, PAPER-NOTES "Metrics"):
+ * E_{y,ε} √(‖D₁(y+σε; σ) − D₂(y+σε; σ)‖²/d), an RMSE per pixel averaged over probe images, and the
+ * normalised variant E ‖D₁ − D₂‖/‖D₁‖.
+ *
+ * @module
+ */
+
+import type { Batch, Denoiser } from "../types.ts";
+import { applyDenoiser, noisyProbes } from "./probes.ts";
+
+/** Score difference of two denoisers at one σ. */
+export interface ScoreDifference {
+  /** Eq. 10: mean over images of √(‖D₁ − D₂‖²/d). */
+  rmse: number;
+  /** Mean over images of ‖D₁ − D₂‖/‖D₁‖ (images with ‖D₁‖ = 0 count as 0 when D₂ = D₁ there, else ∞). */
+  normalized: number;
+  /** Per-image values, when asked for. */
+  perImage?: { rmse: Float64Array; normalized: Float64Array };
+}
+
+/** Eq. 10 from precomputed outputs D₁(x_i) and D₂(x_i) (same rows, same order). */
+export function scoreDifferenceFromOutputs(
+  out1: Batch,
+  out2: Batch,
+  opts: { perImage?: boolean } = {},
+): ScoreDifference {
+  if (out1.n !== out2.n || out1.d !== out2.d) {
+    throw new RangeError(
+      `score_difference.ts: shapes differ, ${out1.n} × ${out1.d} vs ${out2.n} × ${out2.d}`,
+    );
+  }
+  const { n, d } = out1;
+  if (n === 0) throw new RangeError("score_difference.ts: no images");
+  const rmse = new Float64Array(n);
+  const norm = new Float64Array(n);
+  const a = out1.data;
+  const b = out2.data;
+  let sumR = 0;
+  let sumN = 0;
+  for (let i = 0; i < n; i++) {
+    let diff2 = 0;
+    let ref2 = 0;
+    for (let j = i * d, e = j + d; j < e; j++) {
+      const t = a[j] - b[j];
+      diff2 += t * t;
+      ref2 += a[j] * a[j];
+    }
+    rmse[i] = Math.sqrt(diff2 / d);
+    norm[i] = diff2 === 0 ? 0 : Math.sqrt(diff2 / ref2);
+    sumR += rmse[i];
+    sumN += norm[i];
+  }
+  const res: ScoreDifference = { rmse: sumR / n, normalized: sumN / n };
+  if (opts.perImage) res.perImage = { rmse, normalized: norm };
+  return res;
+}
+
+/** Options of {@link scoreDifference}. */
+export interface ScoreDifferenceOptions {
+  /** Seed of the probe noise: probe i gets sampleNoise(seed, i, d). */
+  seed: number;
+  /** Rows per denoiser call (default: all at once). */
+  batchSize?: number;
+  /** Also return per-image values. */
+  perImage?: boolean;
+}
+
+/**
+ * Eq. 10 (PAPER-NOTES "Metrics"): score difference of D₁ and D₂ at σ on x_i = y_i + σε_i, with y_i the
+ * clean probe images and ε_i seeded per probe.
+ */
+export async function scoreDifference(
+  d1: Denoiser,
+  d2: Denoiser,
+  probes: Batch,
+  sigma: number,
+  opts: ScoreDifferenceOptions,
+): Promise<ScoreDifference> {
+  const x = noisyProbes(probes, sigma, opts.seed);
+  const o1 = await applyDenoiser(d1, x, sigma, opts.batchSize);
+  const o2 = await applyDenoiser(d2, x, sigma, opts.batchSize);
+  return scoreDifferenceFromOutputs(o1, o2, { perImage: opts.perImage });
+}
