@@ -1,0 +1,223 @@
+/**
+ * A shared cache of trained denoisers, so that two claims (or two processes) needing the same model
+ * train it once.
+ *
+ * Layout under the root (default `.cache/models/` at the repository root; env `HG_CACHE_DIR`):
+ * - `<key>/`: a finished entry (whatever the train function wrote, plus `key.json` describing it);
+ * - `<key>.partial/`: the work directory of a run in progress or interrupted (kept, so a later run
+ *   can resume from its checkpoint);
+ * - `<key>.lock`: the exclusive lock of the process training `<key>`.
+ *
+ * The key is the hex sha256 of the canonical JSON ({@link canonicalJson}) of
+ * `{modelCodeVersion: MODEL_CODE_VERSION, spec}`, where `spec` is everything that determines the
+ * weights (dataset and subset, resolution, network config, training config, snapshot steps).
+ *
+ * Concurrency: the lock is created with `createNew` (atomic), holds {pid, host, started}, and is
+ * touched every few seconds while training (the training loop yields to the event loop about once
+ * a second so the touch can run). Another caller waits (polling) until `<key>/` appears and then
+ * uses it. A lock is stale when its process is gone (same host on Linux: no `/proc/<pid>`; a live
+ * holder on the same host is never stale) or, when that cannot be checked (another host, another
+ * OS, an unreadable lock), when it has not been touched for `staleMs`; a stale lock is removed and
+ * the wait goes on. The finished
+ * entry appears by one directory rename, so readers never see half of it. (Two waiters that both
+ * judge the same lock stale at the same moment could both remove it; the window is milliseconds
+ * after a crash and the worst case is one duplicate training run, never a corrupt entry.)
+ *
+ * @module
+ */
+import { createHash } from "node:crypto";
+import { fileURLToPath } from "node:url";
+
+/** Bump when the model code changes in a way that changes trained weights (invalidates the cache). */
+export const MODEL_CODE_VERSION = 1;
+
+/** Name of the file that describes a finished entry (written last, before the rename). */
+export const KEY_FILE = "key.json";
+
+/** Cache root: `$HG_CACHE_DIR` when set, else `.cache/models` at the repository root. */
+export function defaultCacheRoot(): string {
+  const env = Deno.env.get("HG_CACHE_DIR");
+  if (env) return env.replace(/\/$/, "");
+  const url = new URL("../../.cache/models/", import.meta.url);
+  return url.protocol === "file:" ? fileURLToPath(url).replace(/\/$/, "") : `${Deno.cwd()}/.cache/models`;
+}
+
+/**
+ * Canonical JSON: object keys sorted, no whitespace, typed arrays as plain arrays. Rejects values
+ * JSON cannot represent faithfully (undefined, functions, NaN, ±Infinity), naming the path.
+ */
+export function canonicalJson(value: unknown): string {
+  const enc = (v: unknown, path: string): string => {
+    if (v === null) return "null";
+    if (typeof v === "number") {
+      if (!Number.isFinite(v)) throw new TypeError(`canonicalJson: ${path} is ${v}`);
+      return JSON.stringify(v);
+    }
+    if (typeof v === "string" || typeof v === "boolean") return JSON.stringify(v);
+    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+      return enc(Array.from(v as unknown as ArrayLike<number>), path);
+    }
+    if (Array.isArray(v)) return `[${v.map((x, i) => enc(x, `${path}[${i}]`)).join(",")}]`;
+    if (typeof v === "object") {
+      const o = v as Record<string, unknown>;
+      const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${enc(o[k], `${path}.${k}`)}`).join(",")}}`;
+    }
+    throw new TypeError(`canonicalJson: ${path} has unsupported type ${typeof v}`);
+  };
+  return enc(value, "spec");
+}
+
+/** The cache key of a spec: hex sha256 of canonicalJson({modelCodeVersion, spec}). */
+export function cacheKey(spec: unknown): string {
+  const text = canonicalJson({ modelCodeVersion: MODEL_CODE_VERSION, spec });
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Options of {@link getOrTrain}. */
+export interface CacheOptions {
+  /** Cache root (default {@link defaultCacheRoot}). */
+  root?: string;
+  /** Train even when the entry exists (the old entry is replaced; its partial work is discarded). */
+  retrain?: boolean;
+  /** Poll interval while waiting for another process, ms (default 250). */
+  pollMs?: number;
+  /** A lock untouched for this long is stale, ms (default 120 000). */
+  staleMs?: number;
+  /** How often the holder touches its lock, ms (default 5 000). */
+  heartbeatMs?: number;
+  /** Give up waiting after this long, ms (default: never). */
+  waitTimeoutMs?: number;
+}
+
+/** A cache entry. */
+export interface CacheEntry {
+  /** Directory of the finished entry. */
+  dir: string;
+  /** Its key (hex sha256). */
+  key: string;
+  /** True when this call trained it; false when it was found (or another process trained it). */
+  trained: boolean;
+}
+
+async function _exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+function _host(): string {
+  try {
+    return Deno.hostname();
+  } catch {
+    return "unknown";
+  }
+}
+
+async function _tryLock(lock: string): Promise<boolean> {
+  let f: Deno.FsFile;
+  try {
+    f = await Deno.open(lock, { write: true, createNew: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.AlreadyExists) return false;
+    throw new Error(`${lock}: cannot create the lock: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    const info = { pid: Deno.pid, host: _host(), started: new Date().toISOString() };
+    await f.write(new TextEncoder().encode(JSON.stringify(info)));
+  } finally {
+    f.close();
+  }
+  return true;
+}
+
+/** Whether the lock file at `lock` is stale (see the module doc: its process gone, else untouched for `staleMs`). */
+export async function isLockStale(lock: string, staleMs: number): Promise<boolean> {
+  let stat: Deno.FileInfo;
+  let text: string;
+  try {
+    stat = await Deno.stat(lock);
+    text = await Deno.readTextFile(lock);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false; // gone: not stale, just free
+    throw e;
+  }
+  try {
+    const info = JSON.parse(text) as { pid?: number; host?: string };
+    if (info.host === _host() && Number.isInteger(info.pid) && Deno.build.os === "linux") {
+      // Same machine: the holder's process decides, however long its training takes.
+      return !(await _exists(`/proc/${info.pid}`));
+    }
+  } catch {
+    // A lock being written right now can be empty or partial: judge it by its age only.
+  }
+  const age = Date.now() - (stat.mtime?.getTime() ?? 0);
+  return age > staleMs;
+}
+
+/**
+ * The entry for `spec`: if `<root>/<key>/` exists (and `retrain` is not set) it is returned at once;
+ * otherwise this call takes the lock, runs `trainFn(workDir)` with the persistent work directory
+ * `<root>/<key>.partial/` (where it may find a checkpoint to resume from), writes `key.json`, and
+ * renames the work directory to `<root>/<key>/`. When another caller holds the lock, waits for it.
+ */
+export async function getOrTrain(
+  spec: unknown,
+  trainFn: (workDir: string) => Promise<void>,
+  opts: CacheOptions = {},
+): Promise<CacheEntry> {
+  const root = opts.root ?? defaultCacheRoot();
+  const key = cacheKey(spec);
+  const final = `${root}/${key}`;
+  const work = `${final}.partial`;
+  const lock = `${final}.lock`;
+  const pollMs = opts.pollMs ?? 250;
+  const staleMs = opts.staleMs ?? 120_000;
+  const heartbeatMs = opts.heartbeatMs ?? 5_000;
+  const started = Date.now();
+  await Deno.mkdir(root, { recursive: true });
+  let retrain = opts.retrain ?? false;
+
+  while (true) {
+    if (!retrain && await _exists(`${final}/${KEY_FILE}`)) return { dir: final, key, trained: false };
+    if (await _tryLock(lock)) {
+      const beat = setInterval(() => {
+        const now = new Date();
+        Deno.utime(lock, now, now).catch(() => {});
+      }, heartbeatMs);
+      try {
+        if (!retrain && await _exists(`${final}/${KEY_FILE}`)) return { dir: final, key, trained: false };
+        if (retrain) await Deno.remove(work, { recursive: true }).catch(() => {});
+        await Deno.mkdir(work, { recursive: true });
+        await trainFn(work);
+        const desc = { key, modelCodeVersion: MODEL_CODE_VERSION, spec, finished: new Date().toISOString() };
+        await Deno.writeTextFile(`${work}/${KEY_FILE}`, JSON.stringify(desc, null, 1));
+        if (await _exists(final)) {
+          const old = `${final}.old-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+          await Deno.rename(final, old);
+          await Deno.rename(work, final);
+          await Deno.remove(old, { recursive: true });
+        } else {
+          await Deno.rename(work, final);
+        }
+        retrain = false;
+        return { dir: final, key, trained: true };
+      } finally {
+        clearInterval(beat);
+        await Deno.remove(lock).catch(() => {});
+      }
+    }
+    if (await isLockStale(lock, staleMs)) {
+      await Deno.remove(lock).catch(() => {});
+      continue;
+    }
+    if (opts.waitTimeoutMs !== undefined && Date.now() - started > opts.waitTimeoutMs) {
+      throw new Error(`${lock}: still held by another process after ${opts.waitTimeoutMs} ms`);
+    }
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

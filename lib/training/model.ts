@@ -1,0 +1,192 @@
+/**
+ * Trained denoisers D_θ from the shared cache: {@link getTrainedModel} trains a U-Net with the EDM
+ * objective (or finds it in the cache, or resumes an interrupted run), and {@link loadDenoiser}
+ * turns a finished entry or one of its snapshots into the library's {@link Denoiser}.
+ *
+ * An entry directory holds the final training state as a checkpoint (manifest.json, weights.bin),
+ * `key.json` (the spec, the cache key and the sha256 of the training pixels), and
+ * `snapshots/step-<step>/` checkpoints for each requested snapshot step.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { createHash } from "node:crypto";
+import type { Denoiser, ImageSet } from "../types.ts";
+import { asDenoiser, edmDenoiser, type TensorDenoiser } from "../denoisers/edm.ts";
+import { type UNetConfig, unetNetwork, unetParamSpecs } from "../denoisers/unet.ts";
+import { type CacheEntry, type CacheOptions, canonicalJson, getOrTrain } from "./cache.ts";
+import { type CheckpointManifest, MANIFEST_FILE, readCheckpoint } from "./checkpoint.ts";
+import {
+  createTrainState,
+  disposeTrainState,
+  loadTrainState,
+  saveTrainState,
+  train,
+  type TrainConfig,
+  type TrainOptions,
+  type TrainState,
+} from "./train.ts";
+
+/** Everything that determines a trained model's weights (the cache key is computed from it). */
+export interface ModelSpec {
+  /**
+   * What determines the training images, exactly (e.g. `{dataset: "mnist", split: "train",
+   * resolution: 16, subset: {rule: "first", n: 1024}}`); it must describe what `loadData` returns.
+   */
+  data: Record<string, unknown>;
+  /** Network config. */
+  net: UNetConfig;
+  /** Training config. */
+  train: TrainConfig;
+  /** Steps after which a snapshot is kept (e.g. for the training-time claim). */
+  snapshotSteps?: number[];
+}
+
+/** A finished cache entry with its manifest. */
+export interface TrainedModel extends CacheEntry {
+  /** The spec it was trained from. */
+  spec: ModelSpec;
+  /** Manifest of the final checkpoint. */
+  manifest: CheckpointManifest;
+  /** Snapshot steps available. */
+  snapshots: number[];
+}
+
+/** Directory of the snapshot at `step` inside a model directory. */
+export function snapshotDir(modelDir: string, step: number): string {
+  return `${modelDir}/snapshots/step-${String(step).padStart(8, "0")}`;
+}
+
+/** Hex sha256 of a set's pixels (float64 bytes) and geometry, for provenance. */
+export function imageSetSha256(data: ImageSet): string {
+  const h = createHash("sha256");
+  h.update(`${data.n}x${data.height}x${data.width}x${data.channels}\n`);
+  h.update(new Uint8Array(data.data.buffer, data.data.byteOffset, data.data.byteLength));
+  return h.digest("hex");
+}
+
+/** Options of {@link getTrainedModel}. */
+export interface TrainedModelOptions extends CacheOptions {
+  /** Checkpoint into the work directory every this many steps (default 250), for resuming. */
+  checkpointEvery?: number;
+  /** Progress lines (see {@link TrainOptions}). */
+  log?: TrainOptions["log"];
+  /** Progress line prefix. */
+  label?: string;
+  /** Seconds between progress lines (default 5). */
+  logEverySec?: number;
+}
+
+/**
+ * D_θ for `spec`, from the cache or trained now (EDM training, PAPER-NOTES): a run interrupted
+ * earlier resumes from the checkpoint in its work directory and ends with the same weights.
+ * `loadData` is called only when training is needed.
+ */
+export async function getTrainedModel(
+  spec: ModelSpec,
+  loadData: () => ImageSet | Promise<ImageSet>,
+  opts: TrainedModelOptions = {},
+): Promise<TrainedModel> {
+  const snapshotSteps = [...(spec.snapshotSteps ?? [])].sort((a, b) => a - b);
+  const fullSpec = { ...spec, snapshotSteps };
+  const entry = await getOrTrain(fullSpec, async (work) => {
+    const data = await loadData();
+    let state: TrainState | null = null;
+    try {
+      state = await _resumeOrCreate(work, spec);
+      await train(state, data, {
+        snapshotSteps,
+        onSnapshot: async (s) => void await saveTrainState(snapshotDir(work, s.step), s),
+        checkpointDir: work,
+        checkpointEvery: opts.checkpointEvery ?? 250,
+        log: opts.log,
+        label: opts.label,
+        logEverySec: opts.logEverySec,
+      });
+      await saveTrainState(work, state);
+      await Deno.writeTextFile(
+        `${work}/data.json`,
+        JSON.stringify({ sha256: imageSetSha256(data), n: data.n }),
+      );
+    } finally {
+      if (state) disposeTrainState(state);
+    }
+  }, opts);
+  const { manifest } = await readCheckpoint(entry.dir);
+  const snapshots: number[] = [];
+  for (const s of snapshotSteps) {
+    try {
+      await Deno.stat(`${snapshotDir(entry.dir, s)}/${MANIFEST_FILE}`);
+      snapshots.push(s);
+    } catch {
+      // A snapshot step beyond the run's length has no directory.
+    }
+  }
+  return { ...entry, spec: fullSpec, manifest, snapshots };
+}
+
+async function _resumeOrCreate(work: string, spec: ModelSpec): Promise<TrainState> {
+  try {
+    await Deno.stat(`${work}/${MANIFEST_FILE}`);
+  } catch {
+    return createTrainState(spec.net, spec.train);
+  }
+  const state = await loadTrainState(work);
+  const same = canonicalJson({ net: state.net, train: state.train }) ===
+    canonicalJson({ net: spec.net, train: spec.train });
+  if (!same) {
+    disposeTrainState(state);
+    throw new Error(`${work}/${MANIFEST_FILE}: the checkpoint's configs differ from the spec of this key`);
+  }
+  return state;
+}
+
+/** A denoiser loaded from a checkpoint, holding its weights as tensors until disposed. */
+export interface LoadedDenoiser {
+  /** D_θ as the library's Denoiser (float64 rows in, float64 rows out). */
+  denoiser: Denoiser;
+  /** D_θ on tensors, σ per sample. */
+  tensorDenoiser: TensorDenoiser;
+  /** Network config. */
+  net: UNetConfig;
+  /** Training config. */
+  train: TrainConfig;
+  /** Steps the weights were trained for. */
+  step: number;
+  /** Free the weights. */
+  dispose(): void;
+}
+
+/**
+ * Load D_θ from checkpoint directory `dir` (a model directory or one of its snapshots), over its
+ * EMA weights (default, as EDM evaluates) or its raw weights (D_θ, PAPER-NOTES Objects).
+ */
+export async function loadDenoiser(
+  dir: string,
+  opts: { weights?: "ema" | "params"; batchSize?: number } = {},
+): Promise<LoadedDenoiser> {
+  const group = opts.weights ?? "ema";
+  const { manifest, tensors } = await readCheckpoint(dir);
+  const net = manifest.config.net as UNetConfig;
+  const trainCfg = manifest.config.train as TrainConfig;
+  const params: Record<string, tf.Tensor> = {};
+  for (const t of tensors) {
+    if (t.name.startsWith(`${group}/`)) params[t.name.slice(group.length + 1)] = tf.tensor(t.data, t.shape);
+  }
+  for (const spec of unetParamSpecs(net)) {
+    if (!params[spec.name]) {
+      Object.values(params).forEach((t) => t.dispose());
+      throw new Error(`${dir}/${MANIFEST_FILE}: tensor ${group}/${spec.name} is missing`);
+    }
+  }
+  const tensorDenoiser = edmDenoiser(unetNetwork(net, params), { sigmaData: trainCfg.sigmaData });
+  const shape = { height: net.resolution, width: net.resolution, channels: net.channels };
+  return {
+    denoiser: asDenoiser(tensorDenoiser, shape, { batchSize: opts.batchSize }),
+    tensorDenoiser,
+    net,
+    train: trainCfg,
+    step: manifest.step,
+    dispose: () => Object.values(params).forEach((t) => t.dispose()),
+  };
+}
