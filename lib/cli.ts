@@ -22,6 +22,8 @@ export interface CommonOptions {
   retrain: boolean;
   /** Directory the results go to. */
   out: string;
+  /** Folder of the user's own PNG images (the `paper` profile's FFHQ). */
+  dataDir?: string;
   /** Positional arguments (e.g. claim ids). */
   positionals: string[];
 }
@@ -39,6 +41,7 @@ export function parseCommon(args: string[], defaults: { profile?: string } = {})
       "blas-path": { type: "string" },
       retrain: { type: "boolean", default: false },
       out: { type: "string", default: "results/latest" },
+      "data-dir": { type: "string" },
     },
   });
   const v = { ...values };
@@ -56,6 +59,7 @@ export function parseCommon(args: string[], defaults: { profile?: string } = {})
     blasPath: v["blas-path"],
     retrain: v.retrain!,
     out: v.out!,
+    dataDir: v["data-dir"],
     positionals,
   };
 }

@@ -22,6 +22,7 @@
 
 import { type Batch, batch, type Denoiser } from "../types.ts";
 import { gemm } from "../linalg/gemm.ts";
+import { eigh } from "../linalg/eigh.ts";
 import { deriveSeed, sampleNoise } from "../rng.ts";
 
 /** D_L(x) = W x + b for every row of x, with W d × d row-major (PAPER-NOTES D_L). σ is ignored. */
@@ -333,4 +334,120 @@ function _checkParams(W: Float64Array, b: Float64Array, d: number): void {
   if (b.length !== d) {
     throw new RangeError(`lib/denoisers/linear.ts: b has ${b.length} entries, expected ${d}`);
   }
+}
+
+/** Options of {@link leastSquaresLinear}. */
+export interface LeastSquaresOptions {
+  /** Training images y (N × d). */
+  train: Batch;
+  /** Noise level σ. */
+  sigma: number;
+  /** D_θ to fit, or "clean" for the denoising objective of Theorem 1. */
+  target: DistillTarget;
+  /** Numbers K of noise draws per image at which to solve, increasing (e.g. [1, 2, 4, 8]). */
+  draws: number[];
+  /** Seed of the noise: draw k of image i is sampleNoise(deriveSeed(seed, k), i, d), as in {@link distillLinear}. */
+  seed: number;
+  /** Images per block while accumulating (default 512). */
+  blockSize?: number;
+}
+
+/** The exact minimiser after K draws per image. */
+export interface LeastSquaresFit {
+  /** Draws per image K (M = K·N samples). */
+  draws: number;
+  /** W = C_tx C_xx⁻¹ (d × d row-major). */
+  W: Float64Array;
+  /** b = t̄ − W x̄. */
+  b: Float64Array;
+  /** D_L with these parameters. */
+  denoiser: Denoiser;
+}
+
+/**
+ * Exact minimiser of the sampled objective Σ‖W(y+σε)+b − target(y+σε)‖² over N images × K noise draws
+ * (normal equations: W = C_tx C_xx⁻¹, b = t̄ − W x̄, with the sample covariances of inputs x and targets
+ * t). By Theorem 1 (PAPER-NOTES), with the clean target it tends to the Wiener filter, i.e. D_G, as
+ * K → ∞; returns the solution at each K of `draws`.
+ */
+export async function leastSquaresLinear(opts: LeastSquaresOptions): Promise<LeastSquaresFit[]> {
+  const { train, sigma, target, draws, seed } = opts;
+  const { n: N, d } = train;
+  const where = "lib/denoisers/linear.ts leastSquaresLinear";
+  if (
+    draws.length === 0 || draws.some((k, i) => !Number.isInteger(k) || k < 1 || (i > 0 && k <= draws[i - 1]))
+  ) {
+    throw new RangeError(`${where}: draws must be increasing positive integers, got ${draws.join(", ")}`);
+  }
+  if (!(sigma > 0) || !Number.isFinite(sigma)) {
+    throw new RangeError(`${where}: σ must be finite and > 0, got ${sigma}`);
+  }
+  const B = opts.blockSize ?? 512;
+  const Sxx = new Float64Array(d * d);
+  const Stx = new Float64Array(d * d);
+  const sx = new Float64Array(d);
+  const st = new Float64Array(d);
+  const X = new Float64Array(B * d);
+  const out: LeastSquaresFit[] = [];
+  let k = 0;
+  for (const K of draws) {
+    for (; k < K; k++) {
+      const drawSeed = deriveSeed(seed, k);
+      for (let s = 0; s < N; s += B) {
+        const m = Math.min(B, N - s);
+        for (let r = 0; r < m; r++) {
+          const xr = X.subarray(r * d, (r + 1) * d);
+          sampleNoise(drawSeed, s + r, d, xr);
+          const yo = (s + r) * d;
+          for (let j = 0; j < d; j++) xr[j] = train.data[yo + j] + sigma * xr[j];
+        }
+        const xb = X.subarray(0, m * d);
+        const T = target === "clean"
+          ? train.data.subarray(s * d, (s + m) * d)
+          : (await target(batch(m, d, xb.slice()), sigma)).data;
+        gemm(d, d, m, xb, xb, Sxx, { transA: true, beta: 1 });
+        gemm(d, d, m, T, xb, Stx, { transA: true, beta: 1 });
+        for (let r = 0; r < m; r++) {
+          for (let j = 0; j < d; j++) {
+            sx[j] += xb[r * d + j];
+            st[j] += T[r * d + j];
+          }
+        }
+      }
+    }
+    out.push({ draws: K, ..._solveNormal(Sxx, Stx, sx, st, K * N, d) });
+  }
+  return out;
+}
+
+function _solveNormal(
+  Sxx: Float64Array,
+  Stx: Float64Array,
+  sx: Float64Array,
+  st: Float64Array,
+  M: number,
+  d: number,
+): { W: Float64Array; b: Float64Array; denoiser: Denoiser } {
+  const xm = sx.map((v) => v / M);
+  const tm = st.map((v) => v / M);
+  const Cxx = new Float64Array(d * d);
+  const Ctx = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < d; j++) {
+      Cxx[i * d + j] = Sxx[i * d + j] / M - xm[i] * xm[j];
+      Ctx[i * d + j] = Stx[i * d + j] / M - tm[i] * xm[j];
+    }
+  }
+  // C_xx = V diag(e) Vᵀ is positive definite (the noise adds σ² in every direction): W = C_tx V diag(1/e) Vᵀ.
+  const { values, vectors } = eigh(Cxx, d);
+  const CV = gemm(d, d, d, Ctx, vectors);
+  for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) CV[i * d + j] /= values[j];
+  const W = gemm(d, d, d, CV, vectors, undefined, { transB: true });
+  const b = new Float64Array(d);
+  for (let i = 0; i < d; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += W[i * d + j] * xm[j];
+    b[i] = tm[i] - s;
+  }
+  return { W, b, denoiser: linearDenoiser(W, b, d) };
 }

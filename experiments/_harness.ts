@@ -1,0 +1,133 @@
+/**
+ * What every claim's experiment does around its own method: parse the common options, pick the
+ * profile, load the native BLAS and (when a network is involved) the tfjs backend, load the data,
+ * collect provenance, and write the result and its figures atomically under
+ * `<out>/<profile>/<dataset>/`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type CommonOptions, parseCommon } from "../lib/cli.ts";
+import { type BackendInfo, initBackend } from "../lib/backend.ts";
+import { type BlasInfo, loadBlas } from "../lib/linalg/blas.ts";
+import { loadDataset } from "../lib/data/datasets.ts";
+import { loadPngDir } from "../lib/data/pngdir.ts";
+import { firstN, resizeArea } from "../lib/data/transform.ts";
+import type { ImageSet } from "../lib/types.ts";
+import { collectProvenance } from "../lib/results/provenance.ts";
+import { buildResult, type ResultInput } from "../lib/results/build.ts";
+import { writeResult } from "../lib/results/io.ts";
+import { writeFigure } from "../lib/results/figures.ts";
+import type { Figure, Result } from "../lib/results/schema.ts";
+import { getProfile, type Profile } from "./profiles.ts";
+import { log } from "../lib/progress.ts";
+
+/** The running experiment's context. */
+export interface Context {
+  /** Claim id, e.g. `C10`. */
+  claim: string;
+  /** Parsed options. */
+  opts: CommonOptions;
+  /** The profile in force. */
+  profile: Profile;
+  /** Dataset name as recorded (lower case). */
+  dataset: string;
+  /** Native BLAS in use. */
+  blas: BlasInfo;
+  /** tfjs backend, when the experiment needs one. */
+  backend: BackendInfo | null;
+  /** Folder the result and figures go to. */
+  outDir: string;
+  /** When the run started (ms since epoch). */
+  startedAt: number;
+}
+
+/** Start an experiment: options, profile, BLAS, backend (only when `network` is true). */
+export async function startExperiment(
+  claim: string,
+  args: string[],
+  opts: { network?: boolean } = {},
+): Promise<Context> {
+  const o = parseCommon(args);
+  const profile = getProfile(o.profile);
+  const dataset = profile.name === "paper" ? "ffhq" : o.dataset.toLowerCase();
+  if (profile.name === "paper" && !o.dataDir) {
+    throw new Error(
+      `profile 'paper' reproduces the paper's FFHQ 64×64 setting and needs the user's own images: ` +
+        `pass --data-dir <folder of PNGs> (and, for trained networks, a GPU backend: --backend tensorflow-gpu)`,
+    );
+  }
+  const blas = loadBlas(o.blas, o.blasPath);
+  const backend = opts.network ? await initBackend(o.backend) : null;
+  const outDir = join(o.out, profile.name, dataset);
+  log(
+    `${claim}: profile ${profile.name}, dataset ${dataset}, BLAS ${blas.name}` +
+      (backend ? `, backend ${backend.name}` : ""),
+  );
+  return { claim, opts: o, profile, dataset, blas, backend, outDir, startedAt: Date.now() };
+}
+
+/** The first `n` images of `split` at `resolution` px (area-resized), from the context's dataset. */
+export async function loadImages(
+  ctx: Context,
+  split: "train" | "test",
+  n: number,
+  resolution: number,
+): Promise<ImageSet> {
+  if (ctx.dataset === "ffhq") {
+    const all = await loadPngDir(join(ctx.opts.dataDir!, split), {
+      size: resolution,
+      limit: n,
+      name: `ffhq/${split}`,
+    });
+    return firstN(all, n);
+  }
+  const set = await loadDataset(ctx.dataset as "mnist" | "fashion-mnist", split);
+  const sub = firstN(set, n);
+  return sub.height === resolution ? sub : resizeArea(sub, resolution);
+}
+
+/** A figure to write: file name (in the result's folder), content, caption. */
+export interface FigureFile {
+  /** File name, e.g. `c10_rmse.svg`. */
+  name: string;
+  /** SVG text or PNG bytes. */
+  content: string | Uint8Array;
+  /** Caption. */
+  caption: string;
+}
+
+/** Write the figures and the result (atomically); returns the result and its path. */
+export async function finishExperiment(
+  ctx: Context,
+  input: Omit<ResultInput, "claim" | "profile" | "dataset" | "figures">,
+  figures: FigureFile[],
+): Promise<{ result: Result; path: string }> {
+  const figs: Figure[] = [];
+  for (const f of figures) {
+    await writeFigure(join(ctx.outDir, f.name), f.content);
+    figs.push({ path: f.name, kind: f.name.endsWith(".png") ? "png" : "svg", caption: f.caption });
+  }
+  const provenance = await collectProvenance({
+    backend: ctx.backend?.name ?? "none",
+    blas: ctx.blas.name,
+  });
+  const result = buildResult(
+    { ...input, claim: ctx.claim, profile: ctx.profile.name, dataset: ctx.dataset, figures: figs },
+    { provenance, startedAt: ctx.startedAt },
+  );
+  const path = join(ctx.outDir, `${ctx.claim.toLowerCase()}.json`);
+  await writeResult(path, result);
+  const v = result.verdict.holds;
+  log(
+    `${ctx.claim}: verdict ${
+      v === true ? "holds" : v === false ? "does not hold" : "partial"
+    }; wrote ${path}`,
+  );
+  return { result, path };
+}
+
+/** Round to `digits` significant digits, so numbers quoted in words are stable across platforms. */
+export function sig(x: number, digits = 3): string {
+  return Number.isFinite(x) ? Number(x.toPrecision(digits)).toString() : String(x);
+}

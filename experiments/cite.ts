@@ -1,0 +1,40 @@
+/**
+ * `deno task cite <claim> [--version vN] [--profile full] [--dataset mnist]`: print one line to cite a
+ * frozen result — claim, verdict and its numbers, artifact version, file and its sha256.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { latestVersion, resultPath, verifyManifest } from "../lib/results/frozen.ts";
+import { readResult, sha256File } from "../lib/results/io.ts";
+import { getClaim } from "./claims.ts";
+
+/** The citation line for a claim's frozen result. */
+export async function citation(
+  claimId: string,
+  opts: { root?: string; version?: string; profile?: string; dataset?: string } = {},
+): Promise<string> {
+  const root = opts.root ?? "results";
+  const claim = getClaim(claimId);
+  const version = opts.version ?? latestVersion(root);
+  await verifyManifest(root, version);
+  const path = resultPath(`${root}/${version}`, opts.profile ?? "full", opts.dataset ?? "mnist", claim.id);
+  const r = await readResult(path);
+  const holds = r.verdict.holds === true
+    ? "holds"
+    : r.verdict.holds === false
+    ? "does not hold"
+    : "partly holds";
+  return `${r.claim} ${holds} (${r.profile}, ${r.dataset}): ${r.verdict.summary} — hidden-gaussian ` +
+    `${r.artifactVersion}, ${path}, version ${version}, sha256 ${await sha256File(path)}`;
+}
+
+if (import.meta.main) {
+  const { values, positionals } = parseArgs({
+    args: Deno.args,
+    allowPositionals: true,
+    options: { version: { type: "string" }, profile: { type: "string" }, dataset: { type: "string" } },
+  });
+  if (positionals.length === 0) throw new Error("usage: deno task cite <claim> [--version vN] [--profile P]");
+  for (const id of positionals) console.log(await citation(id, { ...values }));
+}
