@@ -12,13 +12,11 @@
  */
 
 import { createHash } from "node:crypto";
+import { sha256Hex } from "../results/canonical.ts";
+
+export { sha256Hex };
 
 const _MAGIC = "HGCACHE1";
-
-/** Hex sha256 of some bytes. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash("sha256").update(bytes).digest("hex");
-}
 
 /** Hash of one source file. */
 export interface SourceHash {

@@ -8,7 +8,7 @@
  *   can resume from its checkpoint);
  * - `<key>.lock`: the exclusive lock of the process training `<key>`.
  *
- * The key is the hex sha256 of the canonical JSON ({@link canonicalJson}) of
+ * The key is the hex sha256 of the canonical JSON ({@link specJson}) of
  * `{modelCodeVersion: MODEL_CODE_VERSION, spec}`, where `spec` is everything that determines the
  * weights (dataset and subset, resolution, network config, training config, snapshot steps).
  *
@@ -26,6 +26,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { canonicalJson } from "../results/canonical.ts";
 import { fileURLToPath } from "node:url";
 
 /** Bump when the model code changes in a way that changes trained weights (invalidates the cache). */
@@ -43,34 +44,25 @@ export function defaultCacheRoot(): string {
 }
 
 /**
- * Canonical JSON: object keys sorted, no whitespace, typed arrays as plain arrays. Rejects values
- * JSON cannot represent faithfully (undefined, functions, NaN, ±Infinity), naming the path.
+ * Canonical JSON of a cache spec: typed arrays (e.g. subset indices) become plain arrays, then the
+ * results' canonical form (sorted keys; NaN, functions and cycles are errors naming the path).
  */
-export function canonicalJson(value: unknown): string {
-  const enc = (v: unknown, path: string): string => {
-    if (v === null) return "null";
-    if (typeof v === "number") {
-      if (!Number.isFinite(v)) throw new TypeError(`canonicalJson: ${path} is ${v}`);
-      return JSON.stringify(v);
-    }
-    if (typeof v === "string" || typeof v === "boolean") return JSON.stringify(v);
-    if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
-      return enc(Array.from(v as unknown as ArrayLike<number>), path);
-    }
-    if (Array.isArray(v)) return `[${v.map((x, i) => enc(x, `${path}[${i}]`)).join(",")}]`;
-    if (typeof v === "object") {
-      const o = v as Record<string, unknown>;
-      const keys = Object.keys(o).filter((k) => o[k] !== undefined).sort();
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${enc(o[k], `${path}.${k}`)}`).join(",")}}`;
-    }
-    throw new TypeError(`canonicalJson: ${path} has unsupported type ${typeof v}`);
-  };
-  return enc(value, "spec");
+export function specJson(value: unknown): string {
+  return canonicalJson(_plain(value), "spec");
+}
+
+function _plain(v: unknown): unknown {
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) return Array.from(v as unknown as ArrayLike<number>);
+  if (Array.isArray(v)) return v.map(_plain);
+  if (v !== null && typeof v === "object") {
+    return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, _plain(x)]));
+  }
+  return v;
 }
 
 /** The cache key of a spec: hex sha256 of canonicalJson({modelCodeVersion, spec}). */
 export function cacheKey(spec: unknown): string {
-  const text = canonicalJson({ modelCodeVersion: MODEL_CODE_VERSION, spec });
+  const text = specJson({ modelCodeVersion: MODEL_CODE_VERSION, spec });
   return createHash("sha256").update(text).digest("hex");
 }
 

@@ -20,6 +20,7 @@
  * @module
  */
 import { createHash } from "node:crypto";
+import { writeFileAtomic } from "../results/io.ts";
 import type { NamedArray } from "../denoisers/unet.ts";
 
 /** Format tag written into every manifest. */
@@ -94,25 +95,6 @@ const _LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 function _sha256(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");
-}
-
-/** Write `bytes` to `path` atomically: a temporary file beside it, then a rename. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    const f = await Deno.open(tmp, { write: true, createNew: true });
-    try {
-      let off = 0;
-      while (off < bytes.length) off += await f.write(bytes.subarray(off));
-      await f.sync();
-    } finally {
-      f.close();
-    }
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new Error(`${path}: cannot write: ${(e as Error).message}`, { cause: e });
-  }
 }
 
 function _encode(tensors: NamedArray[]): { bytes: Uint8Array; entries: TensorEntry[] } {

@@ -14,7 +14,7 @@ import { createHash } from "node:crypto";
 import type { Denoiser, ImageSet } from "../types.ts";
 import { asDenoiser, edmDenoiser, type TensorDenoiser } from "../denoisers/edm.ts";
 import { type UNetConfig, unetNetwork, unetParamSpecs } from "../denoisers/unet.ts";
-import { type CacheEntry, type CacheOptions, canonicalJson, getOrTrain } from "./cache.ts";
+import { type CacheEntry, type CacheOptions, getOrTrain, specJson } from "./cache.ts";
 import { type CheckpointManifest, MANIFEST_FILE, readCheckpoint } from "./checkpoint.ts";
 import {
   createTrainState,
@@ -132,8 +132,8 @@ async function _resumeOrCreate(work: string, spec: ModelSpec): Promise<TrainStat
     return createTrainState(spec.net, spec.train);
   }
   const state = await loadTrainState(work);
-  const same = canonicalJson({ net: state.net, train: state.train }) ===
-    canonicalJson({ net: spec.net, train: spec.train });
+  const same = specJson({ net: state.net, train: state.train }) ===
+    specJson({ net: spec.net, train: spec.train });
   if (!same) {
     disposeTrainState(state);
     throw new Error(`${work}/${MANIFEST_FILE}: the checkpoint's configs differ from the spec of this key`);
