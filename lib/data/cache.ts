@@ -11,7 +11,6 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { sha256Hex } from "../results/canonical.ts";
 
 export { sha256Hex };

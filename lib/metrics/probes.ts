@@ -26,7 +26,7 @@ export async function applyDenoiser(
   denoiser: Denoiser,
   x: Batch,
   sigma: number,
-  batchSize = Math.max(1, x.n),
+  batchSize: number = Math.max(1, x.n),
 ): Promise<Batch> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`probes.ts: batchSize must be an integer ≥ 1, got ${batchSize}`);
