@@ -205,7 +205,6 @@ export async function runC10(args: string[]): Promise<Result> {
         yLabel: "RMSE per pixel (eq. 10)",
         series: series(rmse),
         logY: true,
-        rules: [{ y: 0.01, label: "criterion 0.01" }],
       }),
       caption:
         "RMSE between the distilled linear denoiser and the Gaussian denoiser on noisy held-out probes, " +

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { findResultFiles, latestVersion, type Manifest } from "../lib/results/frozen.ts";
 import { readResult, writeFileAtomic } from "../lib/results/io.ts";
 import type { Result } from "../lib/results/schema.ts";
-import { CLAIMS, PENDING_CLAIMS } from "./claims.ts";
+import { CLAIMS, DEVELOPING_CLAIMS, PENDING_CLAIMS } from "./claims.ts";
 import { verdictTable } from "./reproduce.ts";
 
 /** Markers of README.md's generated block. */
@@ -111,8 +111,13 @@ export async function renderPaper(root: string, version: string): Promise<string
       }
     }
   }
-  if (PENDING_CLAIMS.length) {
+  if (DEVELOPING_CLAIMS.length + PENDING_CLAIMS.length) {
     out.push("## Not yet reproduced", "");
+    for (const c of DEVELOPING_CLAIMS) {
+      out.push(
+        `- ${c.id} — ${c.statement} Experiment implemented (\`deno task ${c.task}\`); no frozen result yet.`,
+      );
+    }
     for (const p of PENDING_CLAIMS) out.push(`- ${p}`);
     out.push("");
   }

@@ -37,6 +37,69 @@ export interface C10Config {
   nSamples: number;
 }
 
+/**
+ * The shared model zoo (experiments/zoo.ts): how every trained D_θ of a profile is trained, probed and
+ * sampled. Claims ask the zoo for (N, C) and share models through the cache.
+ */
+export interface ZooConfig {
+  /** Image side after area resizing (d = side² for grey images). */
+  resolution: number;
+  /** Default base channel count C of the U-Net. */
+  baseChannels: number;
+  /** Single-head self-attention in the U-Net's middle block. */
+  attention: boolean;
+  /** Optimizer steps of a zoo model. */
+  steps: number;
+  /** Steps at which every zoo model keeps a snapshot (those before its last step), so claims share runs. */
+  snapshotSteps: number[];
+  /** Minibatch size B. */
+  batchSize: number;
+  /** Peak learning rate (Adam). */
+  lr: number;
+  /** Linear learning-rate warm-up, in images. */
+  warmupImages: number;
+  /** Training seed, the same for every zoo model (common random numbers across a sweep). */
+  seed: number;
+  /** Held-out probes: the first `nProbe` images of the test split. */
+  nProbe: number;
+  /** Heun samples per model for the generalisation score (eq. 14). */
+  nSamples: number;
+  /** Levels of the EDM schedule of those samples (18: EDM's 32×32 setting). */
+  sampleLevels: number;
+}
+
+/** C6 (more data moves D_θ towards D_G): an N sweep at one capacity. */
+export interface C6Config {
+  /** Training-set sizes N, increasing. */
+  ns: number[];
+  /** Base channels C of every model of the sweep. */
+  baseChannels: number;
+  /** Noise levels of the comparison (the paper's 10-level grid). */
+  sigmas: number[];
+}
+
+/** C7 (less capacity moves D_θ towards D_G): a capacity sweep at one small N. */
+export interface C7Config {
+  /** Training-set size N. */
+  n: number;
+  /** Base channel counts C, increasing (at least 4 outside smoke). */
+  capacities: number[];
+  /** Noise levels of the comparison (the paper's 10-level grid). */
+  sigmas: number[];
+}
+
+/** C8 (Gaussian early, memorising later): the snapshots of one over-parameterised run at small N. */
+export interface C8Config {
+  /** Training-set size N. */
+  n: number;
+  /** Base channels C (the largest of the profile: over-parameterised for N). */
+  baseChannels: number;
+  /** Steps of the run; its snapshots are the zoo's `snapshotSteps` before it, plus the last step. */
+  steps: number;
+  /** Noise levels of the comparison (the paper's 10-level grid). */
+  sigmas: number[];
+}
+
 /** One profile: a section per claim. */
 export interface Profile {
   /** Profile name. */
@@ -45,9 +108,20 @@ export interface Profile {
   description: string;
   /** C10 settings. */
   c10: C10Config;
+  /** The shared model zoo (C6, C7, C8 and any claim that needs a trained D_θ). */
+  zoo: ZooConfig;
+  /** C6 settings. */
+  c6: C6Config;
+  /** C7 settings. */
+  c7: C7Config;
+  /** C8 settings. */
+  c8: C8Config;
 }
 
 const _sigmas = [...PAPER_SIGMAS];
+
+/** Steps of the paper's C8 run (N = 1094, B = 256) after `epochs` epochs: ⌈epochs·N/B⌉. */
+const _paperSteps = (epochs: number) => Math.ceil((epochs * 1094) / 256);
 
 /** The profiles by name. */
 export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
@@ -66,6 +140,23 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       heunSteps: [18, 72],
       nSamples: 16,
     },
+    zoo: {
+      resolution: 8,
+      baseChannels: 4,
+      attention: false,
+      steps: 40,
+      snapshotSteps: [5, 10, 15, 20, 30],
+      batchSize: 16,
+      lr: 2e-3,
+      warmupImages: 64,
+      seed: 6000,
+      nProbe: 32,
+      nSamples: 8,
+      sampleLevels: 6,
+    },
+    c6: { ns: [8, 32], baseChannels: 4, sigmas: _sigmas },
+    c7: { n: 8, capacities: [2, 4], sigmas: _sigmas },
+    c8: { n: 8, baseChannels: 4, steps: 40, sigmas: _sigmas },
   },
   ci: {
     name: "ci",
@@ -83,10 +174,30 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       heunSteps: [18, 40, 100, 400],
       nSamples: 64,
     },
+    // Training budget (wasm + lib/kernels, B = 64, 16×16, one process; ms/step measured on the 2-core box:
+    // C = 4: 54, 8: 95, 12: 172, 16: 243): C6 4 × 1000 × 0.095 s ≈ 380 s; C7 adds C = 4, 12, 16 at
+    // N = 64 ≈ 54 + 172 + 243 = 469 s; C8 reads the snapshots of C7's (64, 16) run: ≈ 14 min in all.
+    zoo: {
+      resolution: 16,
+      baseChannels: 8,
+      attention: false,
+      steps: 1000,
+      snapshotSteps: [100, 200, 350, 500, 750],
+      batchSize: 64,
+      lr: 2e-3,
+      warmupImages: 10_000,
+      seed: 6000,
+      nProbe: 256,
+      nSamples: 64,
+      sampleLevels: 18,
+    },
+    c6: { ns: [16, 64, 256, 1024], baseChannels: 8, sigmas: _sigmas },
+    c7: { n: 64, capacities: [4, 8, 12, 16], sigmas: _sigmas },
+    c8: { n: 64, baseChannels: 16, steps: 1000, sigmas: _sigmas },
   },
   full: {
     name: "full",
-    description: "reviewers' default: MNIST at 28×28 (d = 784) on a laptop CPU",
+    description: "reviewers' default: MNIST; C10 at 28×28 (d = 784), trained denoisers at 16×16",
     c10: {
       resolution: 28,
       nTrain: 10000,
@@ -99,6 +210,26 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       heunSteps: [18, 40, 100, 400],
       nSamples: 64,
     },
+    // 16×16, not 28×28: 28×28 costs ~2.5× per step (≈ 4 h for these three claims). Training budget (as ci;
+    // ms/step C = 4: 54, 8: 95, 16: 243, 32: 627): C6 5 × 3000 × 0.243 s ≈ 61 min; C7 adds C = 4, 8, 32 at
+    // N = 64 ≈ 3 + 5 + 31 min; C8 reads the snapshots of C7's (64, 32) run: ≈ 1.7 h in all.
+    zoo: {
+      resolution: 16,
+      baseChannels: 16,
+      attention: false,
+      steps: 3000,
+      snapshotSteps: [250, 500, 750, 1000, 1500, 2000],
+      batchSize: 64,
+      lr: 2e-3,
+      warmupImages: 10_000,
+      seed: 6000,
+      nProbe: 256,
+      nSamples: 100,
+      sampleLevels: 18,
+    },
+    c6: { ns: [16, 64, 256, 1024, 8192], baseChannels: 16, sigmas: _sigmas },
+    c7: { n: 64, capacities: [4, 8, 16, 32], sigmas: _sigmas },
+    c8: { n: 64, baseChannels: 32, steps: 3000, sigmas: _sigmas },
   },
   paper: {
     name: "paper",
@@ -115,6 +246,26 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       heunSteps: [18, 40, 100, 400],
       nSamples: 64,
     },
+    // The paper's FFHQ-64 sweeps. C8: N = 1094, B = 256, snapshots at epochs 187, 841 and 64210 (the
+    // paper's; the epochs between are ours), as steps ⌈epochs·N/B⌉. Steps, lr and warm-up of the other
+    // models are EDM-like choices of ours (the paper does not list them per model); a GPU job of days.
+    zoo: {
+      resolution: 64,
+      baseChannels: 128,
+      attention: false,
+      steps: 100_000,
+      snapshotSteps: [187, 420, 841, 1682, 4000, 16000, 64210].map((e) => _paperSteps(e)),
+      batchSize: 256,
+      lr: 2e-4,
+      warmupImages: 10_000_000,
+      seed: 6000,
+      nProbe: 256,
+      nSamples: 100,
+      sampleLevels: 40,
+    },
+    c6: { ns: [68, 137, 1094, 4375, 8750, 35000, 70000], baseChannels: 128, sigmas: _sigmas },
+    c7: { n: 1094, capacities: [4, 8, 16, 32, 64, 128], sigmas: _sigmas },
+    c8: { n: 1094, baseChannels: 128, steps: _paperSteps(64210), sigmas: _sigmas },
   },
 });
 

@@ -1,0 +1,391 @@
+/**
+ * The shared model zoo: one rule that turns (profile, dataset, N, base channels C, steps, snapshots)
+ * into the {@link ModelSpec} of a trained D_θ, so that claims needing the same model share it through
+ * the model cache (lib/training/model.ts): C6's N sweep at the profile's C and C7's capacity sweep at
+ * one N share the (N, C) model, and C8 reads the snapshots of one of those runs.
+ *
+ * A zoo model is the EDM-trained U-Net (lib/denoisers/unet.ts) on the first N training images of the
+ * dataset, area-resized to the profile's resolution and scaled to [-1, 1]; every model of a profile
+ * uses the same training seed (common random numbers across a sweep) and keeps snapshots at the
+ * profile's `snapshotSteps` (those before its last step), so that a snapshot list never splits two
+ * otherwise equal models in the cache.
+ *
+ * Beside the models, the zoo gives what every D_θ is measured against: held-out probes (the first
+ * `nProbe` images of the test split, plus seeded noise), and per training set the fitted Gaussian
+ * with D_G, the multi-delta D_M, and the generalisation scores of real held-out images (GL_ref) and of
+ * D_G's own samples, both against that training set (PILOT-NOTES: the paper's 0.6 threshold is FFHQ's).
+ * The measurements are the library's (eq. 10 and eq. 14); this module only wires them together.
+ *
+ * @module
+ */
+import type { Batch, Denoiser, ImageSet } from "../lib/types.ts";
+import { batch, rows } from "../lib/types.ts";
+import type { Context } from "./_harness.ts";
+import { loadImages } from "./_harness.ts";
+import type { Profile } from "./profiles.ts";
+import { getTrainedModel, loadDenoiser, type ModelSpec, type TrainedModel } from "../lib/training/model.ts";
+import { cacheKey, specJson } from "../lib/training/cache.ts";
+import { trainConfig } from "../lib/training/train.ts";
+import {
+  fitGaussian,
+  gaussianDenoiser,
+  type GaussianModel,
+  gaussianTrajectory,
+} from "../lib/denoisers/gaussian.ts";
+import { multiDeltaDenoiser } from "../lib/denoisers/multi_delta.ts";
+import { applyDenoiser, noisyProbes } from "../lib/metrics/probes.ts";
+import { scoreDifferenceFromOutputs } from "../lib/metrics/score_difference.ts";
+import { generalizationScore } from "../lib/metrics/generalization.ts";
+import { heunSampler, initialLatents } from "../lib/sampling/samplers.ts";
+import { edmSchedule } from "../lib/sampling/schedule.ts";
+import { log } from "../lib/progress.ts";
+
+/** Seeds of the zoo's measurements, shared by every claim so one model gets one set of numbers. */
+export const ZOO_SEEDS = Object.freeze({
+  /** Probe noise: probe i gets sampleNoise(probes, i, d) at every σ (lib/metrics/probes.ts). */
+  probes: 6061,
+  /** Initial noise of the Heun samples for the generalisation score (the same for every model). */
+  samples: 6062,
+});
+
+/** Which zoo model: N and, optionally, C, steps and snapshots (defaults: the profile's `zoo` section). */
+export interface ZooRequest {
+  /** Training images: the first `n` of the training split. */
+  n: number;
+  /** Base channel count C of the U-Net (default `zoo.baseChannels`). */
+  baseChannels?: number;
+  /** Optimizer steps (default `zoo.steps`). */
+  steps?: number;
+  /** Snapshot steps (default `zoo.snapshotSteps`; only those before the last step are kept). */
+  snapshotSteps?: number[];
+}
+
+/** Image channels of a dataset by name: FFHQ (the `paper` profile) is RGB, MNIST and Fashion-MNIST grey. */
+function _channels(dataset: string): number {
+  return dataset === "ffhq" ? 3 : 1;
+}
+
+/**
+ * The ModelSpec of a zoo model (its cache key is a function of this and the model code version):
+ * the first `req.n` training images of `dataset` at the profile's resolution, the profile's U-Net with
+ * `req.baseChannels`, EDM training with the profile's batch, learning rate, warm-up and seed.
+ * `dataDir` names the user's image folder when `dataset` is `ffhq`.
+ */
+export function zooSpec(
+  profile: Profile,
+  dataset: string,
+  req: ZooRequest,
+  opts: { dataDir?: string } = {},
+): ModelSpec {
+  const z = profile.zoo;
+  const where = `experiments/zoo.ts zooSpec(${profile.name}, ${dataset})`;
+  const C = req.baseChannels ?? z.baseChannels;
+  const steps = req.steps ?? z.steps;
+  if (!Number.isInteger(req.n) || req.n < 1) {
+    throw new RangeError(`${where}: n must be an integer ≥ 1, got ${req.n}`);
+  }
+  if (!Number.isInteger(C) || C < 2 || C % 2) {
+    throw new RangeError(`${where}: baseChannels must be an even integer ≥ 2, got ${C}`);
+  }
+  if (!Number.isInteger(steps) || steps < 1) {
+    throw new RangeError(`${where}: steps must be an integer ≥ 1, got ${steps}`);
+  }
+  const snaps = [...new Set(req.snapshotSteps ?? z.snapshotSteps)];
+  for (const s of snaps) {
+    if (!Number.isInteger(s) || s < 1) {
+      throw new RangeError(`${where}: snapshot step ${s} is not an integer ≥ 1`);
+    }
+  }
+  if (dataset === "ffhq" && !opts.dataDir) {
+    throw new Error(`${where}: dataset ffhq needs its image folder (dataDir)`);
+  }
+  return {
+    data: {
+      dataset,
+      split: "train",
+      resolution: z.resolution,
+      resize: "area",
+      scale: "[-1, 1]",
+      subset: { rule: "first", n: req.n },
+      ...(dataset === "ffhq" ? { dataDir: opts.dataDir } : {}),
+    },
+    net: {
+      resolution: z.resolution,
+      channels: _channels(dataset),
+      baseChannels: C,
+      attention: z.attention,
+      dropout: 0,
+    },
+    train: trainConfig({
+      seed: z.seed,
+      steps,
+      batchSize: z.batchSize,
+      lr: z.lr,
+      warmupImages: z.warmupImages,
+    }),
+    snapshotSteps: snaps.filter((s) => s < steps).sort((a, b) => a - b),
+  };
+}
+
+/** The model cache's key of a zoo spec (as `getTrainedModel` computes it: snapshot steps sorted). */
+export function zooKey(spec: ModelSpec): string {
+  const snapshotSteps = [...(spec.snapshotSteps ?? [])].sort((a, b) => a - b);
+  return cacheKey({ ...spec, snapshotSteps });
+}
+
+/** Keys already retrained by this process under `--retrain`: a model shared by two claims trains once. */
+const _retrained = new Set<string>();
+
+/**
+ * The trained zoo model for `req` in the experiment's context: from the model cache (`HG_CACHE_DIR`)
+ * or trained now on the first N training images (EDM training, PAPER-NOTES); `--retrain` retrains
+ * each model once per process.
+ */
+export async function zooModel(ctx: Context, req: ZooRequest): Promise<TrainedModel> {
+  const spec = zooSpec(ctx.profile, ctx.dataset, req, { dataDir: ctx.opts.dataDir });
+  const key = zooKey(spec);
+  const retrain = ctx.opts.retrain && !_retrained.has(key);
+  const label = `${ctx.claim} N=${req.n} C=${spec.net.baseChannels}`;
+  const t0 = performance.now();
+  const model = await getTrainedModel(
+    spec,
+    () => loadImages(ctx, "train", req.n, ctx.profile.zoo.resolution),
+    { retrain, label, log: true },
+  );
+  if (retrain) _retrained.add(key);
+  log(
+    `${label}: model ${key.slice(0, 12)} ${
+      model.trained ? `trained in ${((performance.now() - t0) / 1000).toFixed(1)} s` : "from the cache"
+    } (${spec.train.steps} steps, snapshots ${model.snapshots.join(", ") || "none"})`,
+  );
+  return model;
+}
+
+/** What a zoo model's D_θ is compared with: its training set, N(μ, Σ) with D_G, and D_M. */
+export interface ZooReferences {
+  /** The first N training images at the profile's resolution. */
+  train: ImageSet;
+  /** N(μ, Σ) fitted to them (1/N covariance). */
+  gaussian: GaussianModel;
+  /** D_G, PAPER-NOTES Objects. */
+  DG: Denoiser;
+  /** D_M, PAPER-NOTES Objects. */
+  DM: Denoiser;
+}
+
+const _refs = new Map<string, Promise<ZooReferences>>();
+const _probes = new Map<string, Promise<ImageSet>>();
+
+function _dataKey(ctx: Context, what: string, n: number): string {
+  return specJson({
+    what,
+    dataset: ctx.dataset,
+    dataDir: ctx.opts.dataDir ?? null,
+    r: ctx.profile.zoo.resolution,
+    n,
+  });
+}
+
+/** D_G and D_M of the first `n` training images (memoised per process: claims share them). */
+export function zooReferences(ctx: Context, n: number): Promise<ZooReferences> {
+  const key = _dataKey(ctx, "train", n);
+  let p = _refs.get(key);
+  if (!p) {
+    p = (async () => {
+      const train = await loadImages(ctx, "train", n, ctx.profile.zoo.resolution);
+      const gaussian = fitGaussian(train);
+      return { train, gaussian, DG: gaussianDenoiser(gaussian), DM: multiDeltaDenoiser(train) };
+    })();
+    p.catch(() => _refs.delete(key));
+    _refs.set(key, p);
+  }
+  return p;
+}
+
+/** The held-out probe images: the first `zoo.nProbe` images of the test split (memoised per process). */
+export function zooProbes(ctx: Context): Promise<ImageSet> {
+  const z = ctx.profile.zoo;
+  if (z.nProbe < z.nSamples) {
+    throw new RangeError(
+      `experiments/zoo.ts: profile ${ctx.profile.name} has nProbe ${z.nProbe} < nSamples ${z.nSamples}; ` +
+        "GL_ref scores the first nSamples probes",
+    );
+  }
+  const key = _dataKey(ctx, "test", z.nProbe);
+  let p = _probes.get(key);
+  if (!p) {
+    p = loadImages(ctx, "test", z.nProbe, z.resolution);
+    p.catch(() => _probes.delete(key));
+    _probes.set(key, p);
+  }
+  return p;
+}
+
+/** RMSE(D, D_G) and RMSE(D, D_M) per σ (eq. 10) on the noisy held-out probes. */
+export interface Distances {
+  /** RMSE(D, D_G) at each σ. */
+  toG: number[];
+  /** RMSE(D, D_M) at each σ. */
+  toM: number[];
+}
+
+/**
+ * Eq. 10 (PAPER-NOTES "Metrics") of `D` against D_G and D_M at each σ, on x = y + σε with y the probes
+ * and ε seeded by {@link ZOO_SEEDS}.probes (the same ε for every model and σ).
+ */
+export async function distances(
+  D: Denoiser,
+  refs: ZooReferences,
+  probes: Batch,
+  sigmas: readonly number[],
+): Promise<Distances> {
+  const toG: number[] = [];
+  const toM: number[] = [];
+  for (const sigma of sigmas) {
+    const x = noisyProbes(probes, sigma, ZOO_SEEDS.probes);
+    const out = await applyDenoiser(D, x, sigma, 256);
+    toG.push(scoreDifferenceFromOutputs(out, await applyDenoiser(refs.DG, x, sigma, 256)).rmse);
+    toM.push(scoreDifferenceFromOutputs(out, await applyDenoiser(refs.DM, x, sigma, 256)).rmse);
+  }
+  return { toG, toM };
+}
+
+/** RMSE(D_G, D_M) per σ (eq. 10) on the same probes: how far apart the two references themselves are. */
+export async function referenceGap(
+  refs: ZooReferences,
+  probes: Batch,
+  sigmas: readonly number[],
+): Promise<number[]> {
+  return (await distances(refs.DG, refs, probes, sigmas)).toM;
+}
+
+/** Samples of a denoiser and their generalisation score. */
+export interface Generalization {
+  /** GL, eq. 14, against the zoo model's training set. */
+  score: number;
+  /** The samples (rows). */
+  samples: Batch;
+}
+
+/**
+ * GL (eq. 14) of `count` Heun samples of `D` (EDM schedule with `levels` levels, initial noise seeded by
+ * {@link ZOO_SEEDS}.samples, so every model starts from the same noise) against the training set.
+ */
+export async function sampleGeneralization(
+  D: Denoiser,
+  refs: ZooReferences,
+  opts: { count: number; levels: number },
+): Promise<Generalization> {
+  const samples = await heunSampler(
+    D,
+    { seed: ZOO_SEEDS.samples, count: opts.count, d: refs.train.d },
+    { schedule: edmSchedule(opts.levels), batchSize: 256 },
+  );
+  return { score: generalizationScore(samples, refs.train).score, samples };
+}
+
+/**
+ * GL of D_G's own samples (the exact PF-ODE solution from σ_max = 80 to 0, PAPER-NOTES closed form, from
+ * the same initial noise as {@link sampleGeneralization}): what a purely Gaussian model scores.
+ */
+export function gaussianGeneralization(refs: ZooReferences, count: number): Generalization {
+  const eps = initialLatents({ seed: ZOO_SEEDS.samples, count, d: refs.train.d });
+  const sigmaMax = edmSchedule(2)[0];
+  const xT = batch(eps.n, eps.d, eps.data.map((v) => v * sigmaMax));
+  const samples = gaussianTrajectory(refs.gaussian, xT, sigmaMax, 0);
+  return { score: generalizationScore(samples, refs.train).score, samples };
+}
+
+/**
+ * GL_ref: eq. 14 applied to the first `count` real held-out images against the training set, the score of
+ * images that are new by construction (PILOT-NOTES: the paper's 0.6 is FFHQ's; compare with this instead).
+ */
+export function heldOutGeneralization(refs: ZooReferences, probes: Batch, count: number): number {
+  return generalizationScore(rows(probes, 0, count), refs.train).score;
+}
+
+/** What {@link measureCheckpoint} finds for one D_θ. */
+export interface Measurement extends Distances {
+  /** GL (eq. 14) of its Heun samples against its training set. */
+  gl: number;
+  /** Those samples. */
+  samples: Batch;
+  /** Steps the weights were trained for. */
+  step: number;
+}
+
+/**
+ * Load D_θ (EMA weights, as EDM evaluates) from a checkpoint directory (a zoo model or one of its
+ * snapshots), measure {@link distances} at `sigmas` and {@link sampleGeneralization} with the profile's
+ * sample settings, and free the weights.
+ */
+export async function measureCheckpoint(
+  ctx: Context,
+  dir: string,
+  refs: ZooReferences,
+  probes: Batch,
+  sigmas: readonly number[],
+): Promise<Measurement> {
+  const z = ctx.profile.zoo;
+  const loaded = await loadDenoiser(dir, { weights: "ema" });
+  try {
+    const dist = await distances(loaded.denoiser, refs, probes, sigmas);
+    const gen = await sampleGeneralization(loaded.denoiser, refs, {
+      count: z.nSamples,
+      levels: z.sampleLevels,
+    });
+    return { ...dist, gl: gen.score, samples: gen.samples, step: loaded.step };
+  } finally {
+    loaded.dispose();
+  }
+}
+
+/** Mean of `values` (one per entry of `sigmas`) over the levels listed in `at` (each must be in `sigmas`). */
+export function meanAt(sigmas: readonly number[], values: readonly number[], at: readonly number[]): number {
+  if (values.length !== sigmas.length) {
+    throw new RangeError(`experiments/zoo.ts meanAt: ${values.length} values for ${sigmas.length} σ levels`);
+  }
+  if (at.length === 0) throw new RangeError("experiments/zoo.ts meanAt: no σ levels to average");
+  let s = 0;
+  for (const a of at) {
+    const k = sigmas.indexOf(a);
+    if (k < 0) {
+      throw new RangeError(`experiments/zoo.ts meanAt: σ = ${a} is not on the grid ${sigmas.join(", ")}`);
+    }
+    s += values[k];
+  }
+  return s / at.length;
+}
+
+/** Spearman's rank correlation of x and y (ties get their mean rank); the criteria's "trend" test. */
+export function rankCorrelation(x: readonly number[], y: readonly number[]): number {
+  if (x.length !== y.length || x.length < 2) {
+    throw new RangeError(`experiments/zoo.ts rankCorrelation: need two series of equal length ≥ 2`);
+  }
+  const rx = _ranks(x);
+  const ry = _ranks(y);
+  const n = x.length;
+  const mx = rx.reduce((a, b) => a + b, 0) / n;
+  const my = ry.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let vx = 0;
+  let vy = 0;
+  for (let i = 0; i < n; i++) {
+    num += (rx[i] - mx) * (ry[i] - my);
+    vx += (rx[i] - mx) ** 2;
+    vy += (ry[i] - my) ** 2;
+  }
+  return vx > 0 && vy > 0 ? num / Math.sqrt(vx * vy) : 0;
+}
+
+function _ranks(v: readonly number[]): number[] {
+  const order = v.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
+  const r = new Array<number>(v.length);
+  for (let i = 0; i < order.length;) {
+    let j = i;
+    while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+    for (let k = i; k <= j; k++) r[order[k][1]] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  return r;
+}
