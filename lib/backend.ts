@@ -8,12 +8,15 @@
  *   native addon is downloaded by an install script that cannot run on our machines, so importing them
  *   fails; {@link initBackend} then throws a {@link BackendUnavailableError} saying what is missing.
  *
- * Kernel replacements (lib/kernels/) are registered before the backend is selected.
+ * Kernel replacements (lib/kernels/) are registered before the backend is selected: the portable set
+ * (compositions of fast wasm kernels), or with `blas` the native set (convolutions and matmuls as
+ * OpenBLAS sgemm calls on the wasm heap), which falls back to the portable set when no BLAS loads.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { registerKernelReplacements } from "./kernels/mod.ts";
+import { blasInfo } from "./linalg/blas.ts";
 
 /** Backends selectable with `--backend`. */
 export const BACKENDS = ["wasm", "cpu", "tensorflow", "tensorflow-gpu"] as const;
@@ -71,17 +74,22 @@ type _Importer = (specifier: string) => Promise<unknown>;
 let _current: BackendInfo | null = null;
 
 /**
- * Start backend `name` (default `wasm`) and return what was started.
- * `importer` is for tests: it replaces the dynamic import of the native packages.
+ * Start backend `name` (default `wasm`) and return what was started. `blas` (default false) asks for
+ * the native BLAS kernels; `importer` is for tests: it replaces the dynamic import of the native packages.
  */
 export async function initBackend(
   name: BackendName = "wasm",
-  opts: { importer?: _Importer } = {},
+  opts: { importer?: _Importer; blas?: boolean } = {},
 ): Promise<BackendInfo> {
   if (!(BACKENDS as readonly string[]).includes(name)) {
     throw new Error(`unknown backend '${name}'; choose one of: ${BACKENDS.join(", ")}`);
   }
-  if (_current?.name === name && tf.getBackend() === _tfName(name)) return _current;
+  const blas = opts.blas ?? false;
+  if (
+    _current?.name === name && tf.getBackend() === _tfName(name) && _current.details.blasRequested === blas
+  ) {
+    return _current;
+  }
   const details: BackendInfo["details"] = {};
   if (name === "wasm") {
     await import("@tensorflow/tfjs-backend-wasm");
@@ -96,13 +104,19 @@ export async function initBackend(
       throw new BackendUnavailableError(nativeBackendMessage(name, e), { cause: e });
     }
   }
-  const kernels = registerKernelReplacements(_tfName(name));
+  const kernels = registerKernelReplacements(_tfName(name), { blas });
   const ok = await tf.setBackend(_tfName(name));
   if (!ok) throw new Error(`backend '${name}' failed to initialise`);
   await tf.ready();
   if (name === "wasm") {
     details.simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
     details.threads = 1;
+  }
+  details.blasRequested = blas;
+  if (kernels.some((k) => k.endsWith(":blas"))) {
+    const info = blasInfo();
+    details.blas = info.version ?? info.name;
+    details.blasThreads = info.threads ?? 0;
   }
   _current = { name, tfjs: tf.version_core, kernels, details };
   return _current;

@@ -35,6 +35,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
+import { groupNormAct } from "../kernels/group_norm.ts";
 import { deriveSeed, Rng } from "../rng.ts";
 import type { EdmNetwork } from "./edm.ts";
 
@@ -184,55 +185,23 @@ function _silu(x: tf.Tensor): tf.Tensor {
   return tf.mul(x, tf.sigmoid(x));
 }
 
-/**
- * GroupNorm (eps 1e-5) with a per-channel scale and shift, optionally followed by SiLU, as one
- * operation with a hand-written gradient: x̂ = (x − μ_g)/√(var_g + ε), z = γ·x̂ + β, y = z·sigmoid(z);
- * dz = dy·s·(1 + z(1 − s)) with s = sigmoid(z); dγ = Σ dz·x̂, dβ = Σ dz; and with u = γ·dz,
- * dx = (u − mean_g(u) − x̂·mean_g(u·x̂))/√(var_g + ε). About half the kernels of the taped version.
- */
-function _normAct(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, silu: boolean): tf.Tensor4D {
-  const [n, h, w, c] = x.shape;
-  const g = groupCount(c);
-  const grouped = [n, h * w, g, c / g];
-  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xIn, gm, bt] = args as tf.Tensor[];
-    const save = args[3] as tf.GradSaveFunc;
-    const xg = tf.reshape(xIn, grouped);
-    const mean = tf.mean(xg, [1, 3], true);
-    const dev = tf.sub(xg, mean);
-    const r = tf.rsqrt(tf.add(tf.mean(tf.square(dev), [1, 3], true), 1e-5));
-    const xhat = tf.reshape(tf.mul(dev, r), [n, h, w, c]);
-    const z = tf.add(tf.mul(xhat, gm), bt);
-    const s = silu ? tf.sigmoid(z) : z;
-    save([xhat, r, z, s, gm]);
-    return {
-      value: silu ? tf.mul(z, s) : z,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [xh, rr, zz, ss, gg] = saved;
-        const dz = silu
-          ? tf.mul(dy as tf.Tensor, tf.mul(ss, tf.add(1, tf.mul(zz, tf.sub(1, ss)))))
-          : (dy as tf.Tensor);
-        const dGamma = tf.sum(tf.mul(dz, xh), [0, 1, 2]);
-        const dBeta = tf.sum(dz, [0, 1, 2]);
-        const u = tf.reshape(tf.mul(dz, gg), grouped);
-        const xhg = tf.reshape(xh, grouped);
-        const m1 = tf.mean(u, [1, 3], true);
-        const m2 = tf.mean(tf.mul(u, xhg), [1, 3], true);
-        const dx = tf.mul(tf.sub(tf.sub(u, m1), tf.mul(xhg, m2)), rr);
-        return [tf.reshape(dx, [n, h, w, c]), dGamma, dBeta];
-      },
-    };
-  });
-  return f(x, gamma, beta) as tf.Tensor4D;
-}
-
+/** GroupNorm (eps 1e-5) with a per-channel scale and shift, optionally followed by SiLU: one fused kernel. */
 function _groupNorm(p: ParamTensors, name: string, x: tf.Tensor4D, silu = false): tf.Tensor4D {
-  return _normAct(x, p[`${name}.scale`], p[`${name}.shift`], silu);
+  return groupNormAct(x, p[`${name}.scale`], p[`${name}.shift`], {
+    groups: groupCount(x.shape[3]),
+    silu,
+    epsilon: 1e-5,
+  });
 }
 
 function _conv2d(p: ParamTensors, name: string, x: tf.Tensor4D): tf.Tensor4D {
-  const y = tf.conv2d(x, p[`${name}.w`] as tf.Tensor4D, 1, "same");
-  return tf.add(y, p[`${name}.b`]) as tf.Tensor4D;
+  return tf.fused.conv2d({
+    x,
+    filter: p[`${name}.w`] as tf.Tensor4D,
+    strides: 1,
+    pad: "same",
+    bias: p[`${name}.b`],
+  });
 }
 
 function _dense(p: ParamTensors, name: string, x: tf.Tensor2D): tf.Tensor2D {

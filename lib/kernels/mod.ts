@@ -1,28 +1,49 @@
 /**
  * Kernel replacements registered on a tfjs backend before it starts (PLATFORM-NOTES "tfjs backends
- * under Deno"), so small conv U-Nets train fast on 2 CPU cores.
+ * under Deno"), so small conv U-Nets train fast on 2 CPU cores. One module per kernel, each saying
+ * what it replaces and why; each is tested against tfjs' cpu backend in tests/kernels/.
  *
- * Portable (any backend; built from its own kernels):
- * - Conv2DBackpropFilter — missing on wasm, pathologically slow on cpu ({@link conv2DBackpropFilterConfig});
- * - Conv2DBackpropInput — a naive loop on wasm ({@link conv2DBackpropInputConfig});
- * - BatchMatMul with transposes — ~11× the plain call on wasm ({@link batchMatMulConfig}).
+ * Portable set (`registerKernelReplacements("wasm")`; no native code):
+ * - Conv2DBackpropFilter: missing on wasm (and pathological on cpu) → one dilated Conv2D;
+ * - Conv2DBackpropInput: a naive loop on wasm → one stride-1 Conv2D of the dilated dy;
+ * - BatchMatMul with transposes: ~11× the plain call on wasm → Transpose + plain call;
+ * - Sum, Mean (any axes), Add/Sub/Multiply/RealDiv with broadcasting, SplitV, Concat, Identity,
+ *   ResizeNearestNeighborGrad: JavaScript passes over the wasm heap where wasm's versions copy,
+ *   transpose or index per element;
+ * - HgGroupNormAct / HgGroupNormActGrad: a fused GroupNorm(+SiLU) and its gradient, used through
+ *   {@link groupNormAct}.
  *
- * Native (`blas: true` and OpenBLAS loads through lib/linalg/blas.ts): Conv2D, Conv2DBackpropInput,
- * Conv2DBackpropFilter and BatchMatMul as `sgemm` calls on the backend's own memory
- * ({@link blasConv2DConfig} and siblings; shift_gemm.ts explains the layout). Without BLAS the
- * portable set is registered and a notice is printed.
+ * Native set (`{blas: true}` and OpenBLAS loads through lib/linalg/blas.ts): the portable set with
+ * Conv2D, FusedConv2D (bias, linear), Conv2DBackpropInput, Conv2DBackpropFilter and BatchMatMul as
+ * `sgemm` calls on the backend's own memory (shift_gemm.ts explains the layout; no im2col matrix).
+ * When no BLAS loads, the portable set is registered (blas.ts prints a notice).
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs-core";
+import * as tf from "@tensorflow/tfjs-core";
 import { blasLoaded, loadBlas } from "../linalg/blas.ts";
 import { batchMatMulConfig } from "./batch_mat_mul.ts";
 import { blasBatchMatMulConfig } from "./blas_batch_mat_mul.ts";
-import { blasConv2DConfig } from "./blas_conv2d.ts";
+import { blasConv2DConfig, blasFusedConv2DConfig } from "./blas_conv2d.ts";
 import { blasConv2DBackpropFilterConfig } from "./blas_conv2d_backprop_filter.ts";
 import { blasConv2DBackpropInputConfig } from "./blas_conv2d_backprop_input.ts";
 import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter.ts";
 import { conv2DBackpropInputConfig } from "./conv2d_backprop_input.ts";
+import { preferOpenBlasCore } from "./openblas_core.ts";
+import { resizeNearestNeighborGradConfig } from "./resize_nearest_neighbor_grad.ts";
+import { meanConfig, sumConfig } from "./reduce.ts";
+import { BROADCAST_BINARY_KERNELS, broadcastBinaryConfig } from "./broadcast_binary.ts";
+import { concatConfig } from "./concat.ts";
+import { identityConfig } from "./identity.ts";
+import {
+  GROUP_NORM_ACT,
+  GROUP_NORM_ACT_GRAD,
+  groupNormAct,
+  groupNormActConfig,
+  groupNormActGrad,
+  groupNormActGradConfig,
+} from "./group_norm.ts";
+import { splitVConfig } from "./split_v.ts";
 import { originalKernel, replaceKernel, restoreKernels } from "./registry.ts";
 
 export {
@@ -31,16 +52,31 @@ export {
   blasConv2DBackpropFilterConfig,
   blasConv2DBackpropInputConfig,
   blasConv2DConfig,
+  blasFusedConv2DConfig,
+  broadcastBinaryConfig,
+  concatConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
+  GROUP_NORM_ACT,
+  GROUP_NORM_ACT_GRAD,
+  groupNormAct,
+  groupNormActConfig,
+  groupNormActGradConfig,
+  identityConfig,
+  meanConfig,
+  preferOpenBlasCore,
+  resizeNearestNeighborGradConfig,
   restoreKernels,
+  splitVConfig,
+  sumConfig,
 };
 
 /** Options of {@link registerKernelReplacements}. */
 export interface KernelReplacementOptions {
   /**
-   * Route Conv2D, its two gradients and BatchMatMul through native BLAS (`loadBlas("auto")` is
-   * called if no library is loaded yet; when none loads, the portable set is used). Default false.
+   * Route Conv2D, FusedConv2D, its two gradients and BatchMatMul through native BLAS (`loadBlas("auto")` is
+   * called if no library is loaded yet, after {@link preferOpenBlasCore}; when none loads, the
+   * portable set is used). Default false.
    */
   blas?: boolean;
 }
@@ -53,12 +89,47 @@ export interface KernelReplacementOptions {
 export function registerKernelReplacements(tfBackend: string, opts: KernelReplacementOptions = {}): string[] {
   restoreKernels(tfBackend);
   if (tfBackend !== "wasm" && tfBackend !== "cpu") return [];
+  if (originalKernel(tf.Conv2D, tfBackend) === null) {
+    throw new Error(
+      `lib/kernels/mod.ts: backend '${tfBackend}' has no kernels registered; import ` +
+        `@tensorflow/tfjs-backend-${tfBackend} before registering its replacements`,
+    );
+  }
   const portable: tf.KernelConfig[] = tfBackend === "wasm"
-    ? [conv2DBackpropFilterConfig("wasm"), conv2DBackpropInputConfig("wasm"), batchMatMulConfig("wasm")]
-    : [conv2DBackpropFilterConfig("cpu")];
+    ? [
+      conv2DBackpropFilterConfig("wasm"),
+      conv2DBackpropInputConfig("wasm"),
+      batchMatMulConfig("wasm"),
+      resizeNearestNeighborGradConfig("wasm"),
+      sumConfig("wasm"),
+      meanConfig("wasm"),
+      splitVConfig("wasm"),
+      concatConfig("wasm"),
+      ...BROADCAST_BINARY_KERNELS.map((k) => broadcastBinaryConfig(k, "wasm")),
+      groupNormActConfig("wasm"),
+      groupNormActGradConfig("wasm"),
+      identityConfig("wasm", originalKernel(tf.Identity, "wasm")!.kernelFunc),
+    ]
+    : [conv2DBackpropFilterConfig("cpu"), groupNormActConfig("cpu"), groupNormActGradConfig("cpu")];
+  if (tf.getGradient(GROUP_NORM_ACT) === undefined) tf.registerGradient(groupNormActGrad);
+  // Kernels the BLAS set leaves to the portable one.
+  const shared = new Set<string>([
+    tf.ResizeNearestNeighborGrad,
+    tf.Sum,
+    tf.Mean,
+    tf.SplitV,
+    tf.Concat,
+    ...BROADCAST_BINARY_KERNELS,
+    GROUP_NORM_ACT,
+    GROUP_NORM_ACT_GRAD,
+    tf.Identity,
+  ]);
   let blas = false;
   if (opts.blas === true) {
-    if (!blasLoaded()) loadBlas("auto");
+    if (!blasLoaded()) {
+      preferOpenBlasCore();
+      loadBlas("auto");
+    }
     blas = blasLoaded();
   }
   const names: string[] = [];
@@ -69,21 +140,17 @@ export function registerKernelReplacements(tfBackend: string, opts: KernelReplac
     }
     return names;
   }
-  const byName = new Map(portable.map((c) => [c.kernelName, c]));
-  const fallback = (name: string): tf.KernelFunc => {
-    const f = byName.get(name)?.kernelFunc ?? originalKernel(name, tfBackend)?.kernelFunc;
-    if (f === undefined) throw new Error(`lib/kernels/mod.ts: no fallback kernel '${name}' on '${tfBackend}'`);
-    return f;
-  };
   const native = [
+    ...portable.filter((c) => shared.has(c.kernelName)),
     blasConv2DConfig(tfBackend),
-    blasConv2DBackpropInputConfig(tfBackend, fallback("Conv2DBackpropInput")),
-    blasConv2DBackpropFilterConfig(tfBackend, fallback("Conv2DBackpropFilter")),
+    blasFusedConv2DConfig(tfBackend),
+    blasConv2DBackpropInputConfig(tfBackend),
+    blasConv2DBackpropFilterConfig(tfBackend),
     blasBatchMatMulConfig(tfBackend),
   ];
   for (const c of native) {
     replaceKernel(c);
-    names.push(`${c.kernelName}:blas`);
+    names.push(shared.has(c.kernelName) ? c.kernelName : `${c.kernelName}:blas`);
   }
   return names;
 }

@@ -30,7 +30,7 @@ import { canonicalJson } from "../results/canonical.ts";
 import { fileURLToPath } from "node:url";
 
 /** Bump when the model code changes in a way that changes trained weights (invalidates the cache). */
-export const MODEL_CODE_VERSION = 1;
+export const MODEL_CODE_VERSION = 2;
 
 /** Name of the file that describes a finished entry (written last, before the rename). */
 export const KEY_FILE = "key.json";
