@@ -58,7 +58,7 @@ export async function startExperiment(
     );
   }
   const blas = loadBlas(o.blas, o.blasPath);
-  const backend = opts.network ? await initBackend(o.backend) : null;
+  const backend = opts.network ? await initBackend(o.backend, { blas: blas.name !== "none" }) : null;
   const outDir = join(o.out, profile.name, dataset);
   log(
     `${claim}: profile ${profile.name}, dataset ${dataset}, BLAS ${blas.name}` +
