@@ -9,7 +9,7 @@
 import { join } from "node:path";
 import { type CommonOptions, parseCommon } from "../lib/cli.ts";
 import { type BackendInfo, initBackend } from "../lib/backend.ts";
-import { type BlasInfo, loadBlas } from "../lib/linalg/blas.ts";
+import { type BlasInfo, blasInfo, describeBlas, loadBlas } from "../lib/linalg/blas.ts";
 import { loadDataset } from "../lib/data/datasets.ts";
 import { loadPngDir } from "../lib/data/pngdir.ts";
 import { firstN, resizeArea } from "../lib/data/transform.ts";
@@ -109,8 +109,11 @@ export async function finishExperiment(
     figs.push({ path: f.name, kind: f.name.endsWith(".png") ? "png" : "svg", caption: f.caption });
   }
   const provenance = await collectProvenance({
-    backend: ctx.backend?.name ?? "none",
-    blas: ctx.blas.name,
+    backend: ctx.backend
+      ? `${ctx.backend.name} (${ctx.backend.kernels.length} kernel replacements` +
+        `${ctx.backend.kernels.some((k) => k.endsWith(":blas")) ? ", native BLAS kernels" : ""})`
+      : "none",
+    blas: describeBlas(blasInfo()),
   });
   const result = buildResult(
     { ...input, claim: ctx.claim, profile: ctx.profile.name, dataset: ctx.dataset, figures: figs },

@@ -30,6 +30,14 @@ export interface BlasInfo {
   path?: string;
 }
 
+/** One line for a result's provenance: `none`, or name, version/config, thread count and library path. */
+export function describeBlas(info: BlasInfo): string {
+  if (info.name === "none") return "none";
+  return `${info.name}: ${info.version ?? "unknown version"}; ${info.threads ?? "?"} thread(s); ${
+    info.path ?? "?"
+  }`;
+}
+
 const _ROW_MAJOR = 101;
 const _NO_TRANS = 111;
 const _TRANS = 112;

@@ -159,3 +159,15 @@ Deno.test("a missing library: 'openblas' mode throws with the install hint, 'aut
   assert.equal(loadBlas("auto").name, native ? "openblas" : "none");
   assert.throws(() => loadBlas("bogus" as "auto"), /unknown BLAS mode/);
 });
+
+Deno.test("describeBlas names the library, its configuration and threads for provenance", async () => {
+  const { describeBlas } = await import("../../lib/linalg/blas.ts");
+  assert.equal(describeBlas({ name: "none" }), "none");
+  const line = describeBlas({
+    name: "openblas",
+    version: "OpenBLAS 0.3.21 Haswell",
+    threads: 2,
+    path: "libopenblas.so.0",
+  });
+  assert.equal(line, "openblas: OpenBLAS 0.3.21 Haswell; 2 thread(s); libopenblas.so.0");
+});
