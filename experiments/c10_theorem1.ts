@@ -33,7 +33,7 @@ import {
   leastSquaresLinear,
   linearLearningRate,
 } from "../lib/denoisers/linear.ts";
-import { scoreDifference } from "../lib/metrics/score_difference.ts";
+import { scoreDifference, scoreDifferenceFromOutputs } from "../lib/metrics/score_difference.ts";
 import { wienerNMSE } from "../lib/metrics/spectral.ts";
 import { heunSampler, initialLatents } from "../lib/sampling/samplers.ts";
 import { edmSchedule } from "../lib/sampling/schedule.ts";
@@ -146,7 +146,7 @@ export async function runC10(args: string[]): Promise<Result> {
   const trajectoryRmse: number[] = [];
   for (const n of cfg.heunSteps) {
     const heun = await heunSampler(DG, eps, { schedule: edmSchedule(n) });
-    trajectoryRmse.push(_rmse(heun.data, closed.data, d));
+    trajectoryRmse.push(scoreDifferenceFromOutputs(heun, closed).rmse);
   }
 
   // Verdict
@@ -313,17 +313,6 @@ function _logSlope(x: number[], y: number[]): number {
     den += (lx[i] - mx) ** 2;
   }
   return den > 0 ? num / den : NaN;
-}
-
-function _rmse(a: Float64Array, b: Float64Array, d: number): number {
-  const n = a.length / d;
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let j = i * d; j < (i + 1) * d; j++) s += (a[j] - b[j]) ** 2;
-    total += Math.sqrt(s / d);
-  }
-  return total / n;
 }
 
 if (import.meta.main) await runC10(Deno.args);
