@@ -2,12 +2,11 @@
  * Snapshot test of C10 (Theorem 1) at the `ci` profile: recompute the claim and compare it with the frozen
  * result of the newest version in results/.
  *
- * Tolerance: `metrics` within rtol 1e-6, atol 1e-9 — the computation is deterministic float64 on one
- * machine; a different OpenBLAS build, CPU or thread count may change the summation order of the GEMMs in
- * the last bits, which the stochastic fits carry forward without amplifying (a convex quadratic). Measured:
- * OpenBLAS with 1 thread against 2 changed no metric by more than 7.8e-11 relative.
- * `config`, `seeds`, the verdict and all texts must match exactly; provenance is shown, never failed on;
- * `volatile` is skipped by the schema. `UPDATE_SNAPSHOTS=1` rewrites the frozen file explicitly.
+ * Tolerance: experiments/tolerances.ts (`metrics` within rtol 1e-6, atol 1e-9 for C10; `config`, `seeds`,
+ * the verdict and all texts exactly; provenance shown, never failed on; `volatile` skipped by the schema).
+ * The computation is deterministic float64 on one machine; a different OpenBLAS build, CPU or thread count
+ * may change the summation order of the GEMMs in the last bits, which the stochastic fits carry forward
+ * without amplifying (a convex quadratic). `UPDATE_SNAPSHOTS=1` rewrites the frozen file explicitly.
  *
  * @module
  */
@@ -17,9 +16,9 @@ import { runC10 } from "../../experiments/c10_theorem1.ts";
 import { latestVersion, resultPath } from "../../lib/results/frozen.ts";
 import { assertMatchesSnapshot, compareResults } from "../../lib/results/compare.ts";
 import { readResult } from "../../lib/results/io.ts";
+import { tolerancePolicy } from "../../experiments/tolerances.ts";
 
-/** The tolerance policy of this snapshot. */
-export const C10_POLICY = { rtol: 1e-6, atol: 1e-9 };
+const C10_POLICY = tolerancePolicy("C10");
 
 Deno.test("C10 at the ci profile matches its frozen result", async () => {
   const out = await Deno.makeTempDir();

@@ -1,0 +1,67 @@
+/**
+ * `deno task verify [claim …] [--profile ci] [--dataset mnist] [--version vN]`: recompute claims and
+ * compare each with its frozen result, printing a side-by-side table (field, frozen, now, difference,
+ * tolerance, ok) on stdout. Exits 1 when any field is out of tolerance, naming it; 2 when a frozen result
+ * is missing. The policy is experiments/tolerances.ts'.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { parseCommon } from "../lib/cli.ts";
+import { compareResults, formatComparison } from "../lib/results/compare.ts";
+import { latestVersion, resultPath, verifyManifest } from "../lib/results/frozen.ts";
+import { readResult } from "../lib/results/io.ts";
+import { log } from "../lib/progress.ts";
+import { CLAIMS, getClaim } from "./claims.ts";
+import { tolerancePolicy } from "./tolerances.ts";
+
+/** Outcome of verifying one claim. */
+export interface Verification {
+  /** Claim id. */
+  claim: string;
+  /** The frozen file compared against. */
+  frozen: string;
+  /** Fields out of tolerance. */
+  failures: string[];
+  /** The printed table. */
+  table: string;
+}
+
+/** Recompute and compare; `args` as on the command line (plus `--version`); `root` holds the versions. */
+export async function verify(args: string[], opts0: { root?: string } = {}): Promise<Verification[]> {
+  const root = opts0.root ?? "results";
+  const vi = args.indexOf("--version");
+  const version = vi >= 0 ? args[vi + 1] : latestVersion(root);
+  const rest = vi >= 0 ? [...args.slice(0, vi), ...args.slice(vi + 2)] : args;
+  const opts = parseCommon(rest, { profile: "ci" });
+  await verifyManifest(root, version);
+  const claims = opts.positionals.length ? opts.positionals.map(getClaim) : CLAIMS;
+  const out: Verification[] = [];
+  const scratch = await Deno.makeTempDir({ prefix: "hg-verify-" });
+  for (const c of claims) {
+    const frozenPath = resultPath(join(root, version), opts.profile, opts.dataset.toLowerCase(), c.id);
+    const frozen = await readResult(frozenPath);
+    log(`verify: recomputing ${c.id} (${opts.profile}, ${opts.dataset}) against ${frozenPath}`);
+    const runArgs = rest.filter((a) => !opts.positionals.includes(a));
+    const now = await c.run([...runArgs, "--profile", opts.profile, "--out", scratch]);
+    const rows = compareResults(frozen, now, tolerancePolicy(c.id));
+    out.push({
+      claim: c.id,
+      frozen: frozenPath,
+      failures: rows.filter((r) => !r.ok).map((r) => r.path),
+      table: formatComparison(rows, { only: "all" }),
+    });
+  }
+  return out;
+}
+
+if (import.meta.main) {
+  const results = await verify(Deno.args);
+  for (const r of results) console.log(`## ${r.claim} against ${r.frozen}\n\n${r.table}\n`);
+  const bad = results.filter((r) => r.failures.length);
+  for (const r of bad) console.error(`verify: ${r.claim}: out of tolerance: ${r.failures.join(", ")}`);
+  console.error(
+    `verify: ${results.length - bad.length} of ${results.length} claim(s) match their frozen results`,
+  );
+  if (bad.length) Deno.exit(1);
+}
