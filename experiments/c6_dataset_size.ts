@@ -28,14 +28,14 @@ import {
   type Measurement,
   rankCorrelation,
   referenceGap,
+  sampleGridPng,
   ZOO_SEEDS,
   zooModel,
   zooProbes,
   zooReferences,
 } from "./zoo.ts";
 import { unetParamCount } from "../lib/denoisers/unet.ts";
-import { imageGridPng, lineChartSvg } from "../lib/results/figures.ts";
-import { batch } from "../lib/types.ts";
+import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
 
@@ -134,10 +134,6 @@ export async function runC6(args: string[]): Promise<Result> {
 
   // Figures
   const perN = (ys: number[][]) => cfg.ns.map((n, i) => ({ name: `N = ${n}`, x: sigmas, y: ys[i] }));
-  const d = probes.d;
-  const shown = Math.min(8, zoo.nSamples);
-  const grid = new Float64Array(cfg.ns.length * shown * d);
-  m.forEach((x, i) => grid.set(x.samples.data.subarray(0, shown * d), i * shown * d));
   const figures: FigureFile[] = [
     {
       name: "c6_rmse_to_gaussian.svg",
@@ -202,13 +198,7 @@ export async function runC6(args: string[]): Promise<Result> {
     },
     {
       name: "c6_samples.png",
-      content: imageGridPng(batch(cfg.ns.length * shown, d, grid), {
-        height: probes.height,
-        width: probes.width,
-        channels: probes.channels as 1 | 3,
-        cols: shown,
-        scale: 4,
-      }),
+      content: sampleGridPng(m.map((x) => x.samples), probes),
       caption: `Heun samples of D_θ from the same initial noise; one row per N (${
         cfg.ns.join(", ")
       }, top to bottom).`,

@@ -24,14 +24,14 @@ import {
   measureCheckpoint,
   type Measurement,
   rankCorrelation,
+  sampleGridPng,
   ZOO_SEEDS,
   zooModel,
   zooProbes,
   zooReferences,
 } from "./zoo.ts";
 import { unetParamCount } from "../lib/denoisers/unet.ts";
-import { imageGridPng, lineChartSvg } from "../lib/results/figures.ts";
-import { batch } from "../lib/types.ts";
+import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
 
@@ -126,10 +126,6 @@ export async function runC7(args: string[]): Promise<Result> {
     `${sig(glGaussian)}.`;
 
   // Figures
-  const d = probes.d;
-  const shown = Math.min(8, zoo.nSamples);
-  const grid = new Float64Array(caps.length * shown * d);
-  m.forEach((x, i) => grid.set(x.samples.data.subarray(0, shown * d), i * shown * d));
   const figures: FigureFile[] = [
     {
       name: "c7_rmse_to_gaussian.svg",
@@ -179,13 +175,7 @@ export async function runC7(args: string[]): Promise<Result> {
     },
     {
       name: "c7_samples.png",
-      content: imageGridPng(batch(caps.length * shown, d, grid), {
-        height: probes.height,
-        width: probes.width,
-        channels: probes.channels as 1 | 3,
-        cols: shown,
-        scale: 4,
-      }),
+      content: sampleGridPng(m.map((x) => x.samples), probes),
       caption: `Heun samples of D_θ from the same initial noise; one row per C (${
         caps.join(", ")
       }, top to bottom).`,

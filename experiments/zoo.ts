@@ -39,6 +39,7 @@ import { generalizationScore } from "../lib/metrics/generalization.ts";
 import { heunSampler, initialLatents } from "../lib/sampling/samplers.ts";
 import { edmSchedule } from "../lib/sampling/schedule.ts";
 import { log } from "../lib/progress.ts";
+import { imageGridPng } from "../lib/results/figures.ts";
 
 /** Seeds of the zoo's measurements, shared by every claim so one model gets one set of numbers. */
 export const ZOO_SEEDS = Object.freeze({
@@ -388,4 +389,26 @@ function _ranks(v: readonly number[]): number[] {
     i = j + 1;
   }
   return r;
+}
+
+/**
+ * A PNG grid of samples: one row per batch (e.g. per model), its first `cols` samples, all models' rows
+ * starting from the same initial noise ({@link ZOO_SEEDS}.samples), so columns compare models.
+ */
+export function sampleGridPng(
+  rowsOf: readonly Batch[],
+  shape: { height: number; width: number; channels: number },
+  cols = 8,
+): Uint8Array {
+  const d = rowsOf[0].d;
+  const shown = Math.min(cols, ...rowsOf.map((b) => b.n));
+  const grid = new Float64Array(rowsOf.length * shown * d);
+  rowsOf.forEach((b, i) => grid.set(b.data.subarray(0, shown * d), i * shown * d));
+  return imageGridPng(batch(rowsOf.length * shown, d, grid), {
+    height: shape.height,
+    width: shape.width,
+    channels: shape.channels as 1 | 3,
+    cols: shown,
+    scale: 4,
+  });
 }
