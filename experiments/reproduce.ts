@@ -32,12 +32,12 @@ export function verdictTable(results: Result[]): string {
 export async function reproduce(args: string[]): Promise<Result[]> {
   const opts = parseCommon(args);
   const claims = opts.positionals.length ? opts.positionals.map(getClaim) : CLAIMS;
-  const rest = args.filter((a) => !opts.positionals.includes(a));
   const results: Result[] = [];
   const t0 = performance.now();
   for (const [i, c] of claims.entries()) {
     log(`reproduce: [${i + 1}/${claims.length}] ${c.id} (deno task ${c.task})`);
-    results.push(await c.run(rest));
+    // A claim's run ignores positionals (parseCommon allows them), so the claim ids can stay in `args`.
+    results.push(await c.run(args));
   }
   log(`reproduce: ${claims.length} claim(s) in ${formatSeconds((performance.now() - t0) / 1000)}`);
   return results;

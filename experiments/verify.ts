@@ -38,19 +38,22 @@ export async function verify(args: string[], opts0: { root?: string } = {}): Pro
   const claims = opts.positionals.length ? opts.positionals.map(getClaim) : CLAIMS;
   const out: Verification[] = [];
   const scratch = await Deno.makeTempDir({ prefix: "hg-verify-" });
-  for (const c of claims) {
-    const frozenPath = resultPath(join(root, version), opts.profile, opts.dataset.toLowerCase(), c.id);
-    const frozen = await readResult(frozenPath);
-    log(`verify: recomputing ${c.id} (${opts.profile}, ${opts.dataset}) against ${frozenPath}`);
-    const runArgs = rest.filter((a) => !opts.positionals.includes(a));
-    const now = await c.run([...runArgs, "--profile", opts.profile, "--out", scratch]);
-    const rows = compareResults(frozen, now, tolerancePolicy(c.id));
-    out.push({
-      claim: c.id,
-      frozen: frozenPath,
-      failures: rows.filter((r) => !r.ok).map((r) => r.path),
-      table: formatComparison(rows, { only: "all" }),
-    });
+  try {
+    for (const c of claims) {
+      const frozenPath = resultPath(join(root, version), opts.profile, opts.dataset.toLowerCase(), c.id);
+      const frozen = await readResult(frozenPath);
+      log(`verify: recomputing ${c.id} (${opts.profile}, ${opts.dataset}) against ${frozenPath}`);
+      const now = await c.run([...rest, "--profile", opts.profile, "--out", scratch]);
+      const rows = compareResults(frozen, now, tolerancePolicy(c.id));
+      out.push({
+        claim: c.id,
+        frozen: frozenPath,
+        failures: rows.filter((r) => !r.ok).map((r) => r.path),
+        table: formatComparison(rows, { only: "all" }),
+      });
+    }
+  } finally {
+    await Deno.remove(scratch, { recursive: true });
   }
   return out;
 }
