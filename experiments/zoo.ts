@@ -25,6 +25,7 @@ import { loadImages } from "./_harness.ts";
 import type { Profile } from "./profiles.ts";
 import { getTrainedModel, loadDenoiser, type ModelSpec, type TrainedModel } from "../lib/training/model.ts";
 import { cacheKey, specJson } from "../lib/training/cache.ts";
+import { defaultShippedRoot } from "../lib/training/shipped.ts";
 import { trainConfig } from "../lib/training/train.ts";
 import {
   fitGaussian,
@@ -51,14 +52,18 @@ export const ZOO_SEEDS = Object.freeze({
 
 /** Which zoo model: N and, optionally, C, steps and snapshots (defaults: the profile's `zoo` section). */
 export interface ZooRequest {
-  /** Training images: the first `n` of the training split. */
+  /** Training images: `n` of the training split, from image `start` on. */
   n: number;
+  /** First training image (default 0: the first `n`; C9's second half starts at `n`). */
+  start?: number;
   /** Base channel count C of the U-Net (default `zoo.baseChannels`). */
   baseChannels?: number;
   /** Optimizer steps (default `zoo.steps`). */
   steps?: number;
   /** Snapshot steps (default `zoo.snapshotSteps`; only those before the last step are kept). */
   snapshotSteps?: number[];
+  /** Training seed (default `zoo.seed`, shared by the sweeps; C9's second half uses its own). */
+  seed?: number;
 }
 
 /** Image channels of a dataset by name: FFHQ (the `paper` profile) is RGB, MNIST and Fashion-MNIST grey. */
@@ -85,6 +90,10 @@ export function zooSpec(
   if (!Number.isInteger(req.n) || req.n < 1) {
     throw new RangeError(`${where}: n must be an integer ≥ 1, got ${req.n}`);
   }
+  const start = req.start ?? 0;
+  if (!Number.isInteger(start) || start < 0) {
+    throw new RangeError(`${where}: start must be an integer ≥ 0, got ${start}`);
+  }
   if (!Number.isInteger(C) || C < 2 || C % 2) {
     throw new RangeError(`${where}: baseChannels must be an even integer ≥ 2, got ${C}`);
   }
@@ -107,7 +116,8 @@ export function zooSpec(
       resolution: z.resolution,
       resize: "area",
       scale: "[-1, 1]",
-      subset: { rule: "first", n: req.n },
+      // Keys of the first-n models are unchanged since version 1 of the zoo: start 0 stays "first".
+      subset: start === 0 ? { rule: "first", n: req.n } : { rule: "range", start, n: req.n },
       ...(dataset === "ffhq" ? { dataDir: opts.dataDir } : {}),
     },
     net: {
@@ -118,7 +128,7 @@ export function zooSpec(
       dropout: 0,
     },
     train: trainConfig({
-      seed: z.seed,
+      seed: req.seed ?? z.seed,
       steps,
       batchSize: z.batchSize,
       lr: z.lr,
@@ -138,28 +148,83 @@ export function zooKey(spec: ModelSpec): string {
 const _retrained = new Set<string>();
 
 /**
- * The trained zoo model for `req` in the experiment's context: from the model cache (`HG_CACHE_DIR`)
- * or trained now on the first N training images (EDM training, PAPER-NOTES); `--retrain` retrains
- * each model once per process.
+ * The trained zoo model for `req` in the experiment's context: from the shipped models (`models/`,
+ * lib/training/shipped.ts), else the model cache (`HG_CACHE_DIR`), else trained now on its training
+ * images (EDM training, PAPER-NOTES); `--retrain` ignores both and retrains each model once per
+ * process. `opts.shipped: false` skips the shipped models (the `models` task exports from the cache).
  */
-export async function zooModel(ctx: Context, req: ZooRequest): Promise<TrainedModel> {
+export async function zooModel(
+  ctx: Context,
+  req: ZooRequest,
+  opts: { shipped?: boolean } = {},
+): Promise<TrainedModel> {
   const spec = zooSpec(ctx.profile, ctx.dataset, req, { dataDir: ctx.opts.dataDir });
   const key = zooKey(spec);
   const retrain = ctx.opts.retrain && !_retrained.has(key);
-  const label = `${ctx.claim} N=${req.n} C=${spec.net.baseChannels}`;
+  const start = req.start ?? 0;
+  const label = `${ctx.claim} N=${req.n}${start ? ` from ${start}` : ""} C=${spec.net.baseChannels}`;
   const t0 = performance.now();
   const model = await getTrainedModel(
     spec,
-    () => loadImages(ctx, "train", req.n, ctx.profile.zoo.resolution),
-    { retrain, label, log: true },
+    () => loadImages(ctx, "train", req.n, ctx.profile.zoo.resolution, start),
+    {
+      retrain,
+      label,
+      log: true,
+      ...(opts.shipped === false ? {} : { shippedRoot: defaultShippedRoot() }),
+    },
   );
   if (retrain) _retrained.add(key);
+  const from = model.trained
+    ? `trained in ${((performance.now() - t0) / 1000).toFixed(1)} s`
+    : model.shipped
+    ? "shipped (models/)"
+    : "from the cache";
   log(
-    `${label}: model ${key.slice(0, 12)} ${
-      model.trained ? `trained in ${((performance.now() - t0) / 1000).toFixed(1)} s` : "from the cache"
-    } (${spec.train.steps} steps, snapshots ${model.snapshots.join(", ") || "none"})`,
+    `${label}: model ${key.slice(0, 12)} ${from} (${spec.train.steps} steps, snapshots ${
+      model.snapshots.join(", ") || "none"
+    })`,
   );
   return model;
+}
+
+/** C9's second-half models train with seed `zoo.seed + C9_SEED_OFFSET`: other initial weights and noise. */
+export const C9_SEED_OFFSET = 1;
+
+/** One model a profile needs: its request, the claims that read it, and whether they read its snapshots. */
+export interface PlannedModel {
+  /** The zoo request. */
+  req: ZooRequest;
+  /** Claims that use it. */
+  claims: string[];
+  /** True when a claim reads its snapshots (C8), so they are shipped too. */
+  snapshots: boolean;
+}
+
+/** Every zoo model the claims of `profile` use (C1, C2–C5, C6, C7, C8, C9), each once. */
+export function zooPlan(profile: Profile): PlannedModel[] {
+  const plan = new Map<string, PlannedModel>();
+  const add = (claim: string, req: ZooRequest, snapshots = false) => {
+    const C = req.baseChannels ?? profile.zoo.baseChannels;
+    const steps = req.steps ?? profile.zoo.steps;
+    const id = `${req.n}/${req.start ?? 0}/${C}/${steps}/${req.seed ?? profile.zoo.seed}`;
+    const p = plan.get(id) ?? { req: { ...req, baseChannels: C, steps }, claims: [], snapshots: false };
+    if (!p.claims.includes(claim)) p.claims.push(claim);
+    p.snapshots ||= snapshots;
+    plan.set(id, p);
+  };
+  const { c1, c5, c6, c7, c8, c9, distill } = profile;
+  for (const n of c1.ns) add("C1", { n, baseChannels: c1.baseChannels });
+  for (const claim of ["C2", "C3", "C4"]) add(claim, { n: distill.n, baseChannels: distill.baseChannels });
+  for (const n of c5.ns) add("C5", { n, baseChannels: c5.baseChannels });
+  for (const n of c6.ns) add("C6", { n, baseChannels: c6.baseChannels });
+  for (const c of c7.capacities) add("C7", { n: c7.n, baseChannels: c });
+  add("C8", { n: c8.n, baseChannels: c8.baseChannels, steps: c8.steps }, true);
+  for (const n of [c9.nGeneralising, c9.nMemorising]) {
+    add("C9", { n, baseChannels: c9.baseChannels });
+    add("C9", { n, start: n, baseChannels: c9.baseChannels, seed: profile.zoo.seed + C9_SEED_OFFSET });
+  }
+  return [...plan.values()];
 }
 
 /** What a zoo model's D_θ is compared with: its training set, N(μ, Σ) with D_G, and D_M. */
@@ -177,23 +242,27 @@ export interface ZooReferences {
 const _refs = new Map<string, Promise<ZooReferences>>();
 const _probes = new Map<string, Promise<ImageSet>>();
 
-function _dataKey(ctx: Context, what: string, n: number): string {
+function _dataKey(ctx: Context, what: string, n: number, start = 0): string {
   return specJson({
     what,
     dataset: ctx.dataset,
     dataDir: ctx.opts.dataDir ?? null,
     r: ctx.profile.zoo.resolution,
     n,
+    start,
   });
 }
 
-/** D_G and D_M of the first `n` training images (memoised per process: claims share them). */
-export function zooReferences(ctx: Context, n: number): Promise<ZooReferences> {
-  const key = _dataKey(ctx, "train", n);
+/**
+ * D_G and D_M of training images `start` … `start + n − 1` (default: the first `n`), memoised per
+ * process: claims share them.
+ */
+export function zooReferences(ctx: Context, n: number, start = 0): Promise<ZooReferences> {
+  const key = _dataKey(ctx, "train", n, start);
   let p = _refs.get(key);
   if (!p) {
     p = (async () => {
-      const train = await loadImages(ctx, "train", n, ctx.profile.zoo.resolution);
+      const train = await loadImages(ctx, "train", n, ctx.profile.zoo.resolution, start);
       const gaussian = fitGaussian(train);
       return { train, gaussian, DG: gaussianDenoiser(gaussian), DM: multiDeltaDenoiser(train) };
     })();

@@ -211,6 +211,20 @@ export function firstN(set: ImageSet, n: number): ImageSet {
 }
 
 /**
+ * Images `start` … `start + n − 1` of a set (a copy), recording their indices: with {@link firstN},
+ * two disjoint consecutive blocks (paper C9: models trained on disjoint halves).
+ */
+export function imageRange(set: ImageSet, start: number, n: number): ImageSet {
+  if (!Number.isInteger(start) || start < 0 || start > set.n) {
+    throw new RangeError(`imageRange: start ${start} is outside 0…${set.n} of ${set.name}`);
+  }
+  _checkCount({ ...set, n: set.n - start }, n, "imageRange");
+  const local = new Int32Array(n);
+  for (let i = 0; i < n; i++) local[i] = start + i;
+  return _take(set, local);
+}
+
+/**
  * `n` distinct images chosen by a seeded permutation: the first `n` entries of
  * `new Rng(seed).permutation(set.n)`, in that order. For one seed, smaller subsets are prefixes of
  * larger ones (nested training sets for an N sweep).

@@ -14,8 +14,9 @@ import { createHash } from "node:crypto";
 import type { Denoiser, ImageSet } from "../types.ts";
 import { asDenoiser, edmDenoiser, type TensorDenoiser } from "../denoisers/edm.ts";
 import { type UNetConfig, unetNetwork, unetParamSpecs } from "../denoisers/unet.ts";
-import { type CacheEntry, type CacheOptions, getOrTrain, specJson } from "./cache.ts";
+import { type CacheEntry, cacheKey, type CacheOptions, getOrTrain, specJson } from "./cache.ts";
 import { type CheckpointManifest, MANIFEST_FILE, readCheckpoint } from "./checkpoint.ts";
+import { findShipped } from "./shipped.ts";
 import {
   createTrainState,
   disposeTrainState,
@@ -50,6 +51,8 @@ export interface TrainedModel extends CacheEntry {
   manifest: CheckpointManifest;
   /** Snapshot steps available. */
   snapshots: number[];
+  /** True when it was loaded from the shipped models (lib/training/shipped.ts), not the cache. */
+  shipped?: boolean;
 }
 
 /** Directory of the snapshot at `step` inside a model directory. */
@@ -75,6 +78,8 @@ export interface TrainedModelOptions extends CacheOptions {
   label?: string;
   /** Seconds between progress lines (default 5). */
   logEverySec?: number;
+  /** Shipped models' root, looked in first unless `retrain` (lib/training/shipped.ts; default: none). */
+  shippedRoot?: string;
 }
 
 /**
@@ -89,29 +94,34 @@ export async function getTrainedModel(
 ): Promise<TrainedModel> {
   const snapshotSteps = [...(spec.snapshotSteps ?? [])].sort((a, b) => a - b);
   const fullSpec = { ...spec, snapshotSteps };
-  const entry = await getOrTrain(fullSpec, async (work) => {
-    const data = await loadData();
-    let state: TrainState | null = null;
-    try {
-      state = await _resumeOrCreate(work, spec);
-      await train(state, data, {
-        snapshotSteps,
-        onSnapshot: async (s) => void await saveTrainState(snapshotDir(work, s.step), s),
-        checkpointDir: work,
-        checkpointEvery: opts.checkpointEvery ?? 250,
-        log: opts.log,
-        label: opts.label,
-        logEverySec: opts.logEverySec,
-      });
-      await saveTrainState(work, state);
-      await Deno.writeTextFile(
-        `${work}/data.json`,
-        JSON.stringify({ sha256: imageSetSha256(data), n: data.n }),
-      );
-    } finally {
-      if (state) disposeTrainState(state);
-    }
-  }, opts);
+  const shipped = opts.shippedRoot && !opts.retrain
+    ? await findShipped(opts.shippedRoot, cacheKey(fullSpec))
+    : null;
+  const entry = shipped
+    ? { dir: shipped, key: cacheKey(fullSpec), trained: false }
+    : await getOrTrain(fullSpec, async (work) => {
+      const data = await loadData();
+      let state: TrainState | null = null;
+      try {
+        state = await _resumeOrCreate(work, spec);
+        await train(state, data, {
+          snapshotSteps,
+          onSnapshot: async (s) => void await saveTrainState(snapshotDir(work, s.step), s),
+          checkpointDir: work,
+          checkpointEvery: opts.checkpointEvery ?? 250,
+          log: opts.log,
+          label: opts.label,
+          logEverySec: opts.logEverySec,
+        });
+        await saveTrainState(work, state);
+        await Deno.writeTextFile(
+          `${work}/data.json`,
+          JSON.stringify({ sha256: imageSetSha256(data), n: data.n }),
+        );
+      } finally {
+        if (state) disposeTrainState(state);
+      }
+    }, opts);
   const { manifest } = await readCheckpoint(entry.dir);
   const snapshots: number[] = [];
   for (const s of snapshotSteps) {
@@ -122,7 +132,7 @@ export async function getTrainedModel(
       // A snapshot step beyond the run's length has no directory.
     }
   }
-  return { ...entry, spec: fullSpec, manifest, snapshots };
+  return { ...entry, spec: fullSpec, manifest, snapshots, ...(shipped ? { shipped: true } : {}) };
 }
 
 async function _resumeOrCreate(work: string, spec: ModelSpec): Promise<TrainState> {

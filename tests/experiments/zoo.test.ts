@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { getProfile, PROFILES } from "../../experiments/profiles.ts";
-import { meanAt, rankCorrelation, zooKey, zooSpec } from "../../experiments/zoo.ts";
+import { C9_SEED_OFFSET, meanAt, rankCorrelation, zooKey, zooPlan, zooSpec } from "../../experiments/zoo.ts";
 import { PAPER_SIGMAS } from "../../lib/sampling/schedule.ts";
 
 const smoke = getProfile("smoke");
@@ -88,4 +88,41 @@ Deno.test("meanAt averages the listed σ levels and rejects levels off the grid"
   assert.equal(meanAt(sigmas, values, [4.066, 1.502, 0.47, 0.1166]), 5.5);
   assert.throws(() => meanAt(sigmas, values, [4]), /σ = 4 is not on the grid/);
   assert.throws(() => meanAt(sigmas, values.slice(1), [80]), /9 values for 10 σ levels/);
+});
+
+Deno.test("zooSpec: start and seed give new keys; start 0 keeps the key of the first-N rule", () => {
+  const key = (req: object) => zooKey(zooSpec(smoke, "mnist", { n: 8, ...req }));
+  assert.equal(key({ start: 0 }), key({}));
+  assert.deepEqual(zooSpec(smoke, "mnist", { n: 8, start: 8 }).data.subset, {
+    rule: "range",
+    start: 8,
+    n: 8,
+  });
+  const distinct = [
+    key({}),
+    key({ start: 8 }),
+    key({ seed: smoke.zoo.seed + 1 }),
+    key({ start: 8, seed: 1 }),
+  ];
+  assert.equal(new Set(distinct).size, distinct.length);
+  assert.throws(() => zooSpec(smoke, "mnist", { n: 8, start: -1 }), /start must be an integer ≥ 0/);
+});
+
+Deno.test("zooPlan: every model the claims use, once; C8's snapshots shipped; C9's halves disjoint with own seed", () => {
+  for (const name of ["smoke", "ci", "full"]) {
+    const p = getProfile(name);
+    const plan = zooPlan(p);
+    const keys = plan.map((m) => zooKey(zooSpec(p, "mnist", m.req)));
+    assert.equal(new Set(keys).size, plan.length, `${name}: no model twice`);
+    const claims = new Set(plan.flatMap((m) => m.claims));
+    assert.deepEqual([...claims].sort(), ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"]);
+    assert.deepEqual(plan.filter((m) => m.snapshots).map((m) => m.req.n), [p.c8.n], `${name}: C8 only`);
+    for (const n of [p.c9.nGeneralising, p.c9.nMemorising]) {
+      const half = plan.find((m) => m.req.n === n && m.req.start === n)!;
+      assert.equal(half.req.seed, p.zoo.seed + C9_SEED_OFFSET);
+      assert.ok(plan.some((m) => m.req.n === n && !m.req.start && m.claims.includes("C9")));
+    }
+  }
+  // The ci plan: 4 N at C = 8 (C1–C6), C = 4, 12, 16 at N = 64 (C7, C8), and two C9 halves.
+  assert.equal(zooPlan(getProfile("ci")).length, 9);
 });

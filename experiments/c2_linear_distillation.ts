@@ -1,0 +1,210 @@
+/**
+ * C2 — linear distillation (PAPER-NOTES "Claims"): the best linear approximation D_L of a generalising
+ * D_θ matches it at high and at low noise, while D_θ is non-linear at intermediate noise, where the
+ * memorising D_M is far off. The paper (FFHQ 64×64, N = 70000) reports RMSE(D_L, D_θ) < 0.05 for σ in
+ * [20, 80] and [0.002, 0.1].
+ *
+ * Method.
+ * 1. Config: the profile's `zoo` section and its `distill` section (N, C, σ grid, samples).
+ * 2. Model: the zoo model trained on the first N images (the generalising end of the C6 sweep).
+ * 3. D_L at each σ: the exact minimiser of the paper's distillation objective over N × ⌈samples/N⌉
+ *    noisy training images (experiments/distill.ts); D_G and D_M of the same N images.
+ * 4. Measure at each σ, on noisy held-out probes (eq. 10): RMSE(D_L, D_θ), RMSE(D_G, D_θ),
+ *    RMSE(D_M, D_θ).
+ * 5. Verdict by {@link CRITERION} (adapted: σ ≥ 21 says nothing at our scale), with the paper's
+ *    version {@link PAPER_CRITERION} reported beside it; both fixed before the first run.
+ *
+ * Run: `deno task c2 [--profile smoke|ci|full|paper] [--dataset mnist|fashion-mnist] [--retrain]`.
+ *
+ * @module
+ */
+import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
+import { meanAt, ZOO_SEEDS, zooModel, zooProbes, zooReferences } from "./zoo.ts";
+import { DISTILL_SEED, zooLinear } from "./distill.ts";
+import { BAND_SIGMAS } from "./c6_dataset_size.ts";
+import { applyDenoiser, noisyProbes } from "../lib/metrics/probes.ts";
+import { scoreDifferenceFromOutputs } from "../lib/metrics/score_difference.ts";
+import { lineChartSvg } from "../lib/results/figures.ts";
+import { loadDenoiser } from "../lib/training/model.ts";
+import { log } from "../lib/progress.ts";
+import type { Result } from "../lib/results/schema.ts";
+
+/** Grid levels of the paper's low-noise range σ ∈ [0.002, 0.1]. */
+export const LOW_SIGMAS: readonly number[] = [0.0204, 0.002];
+
+/** Grid levels of the paper's high-noise range σ ∈ [20, 80]. */
+export const HIGH_SIGMAS: readonly number[] = [80, 42.415, 21.109];
+
+/** The paper's threshold on RMSE(D_L, D_θ) at high and low noise. */
+export const THRESHOLD = 0.05;
+
+/** The paper's criterion, reported beside the verdict. */
+export const PAPER_CRITERION =
+  `The paper's version: RMSE(D_L, D_θ) < ${THRESHOLD} at every level of σ ∈ [20, 80] (${
+    HIGH_SIGMAS.join(", ")
+  }) and σ ∈ [0.002, 0.1] (${LOW_SIGMAS.join(", ")}), and D_M far off at intermediate σ ` +
+  `(mean RMSE(D_M, D_θ) over σ ∈ [0.1, 4] above that of D_L).`;
+
+/** The verdict's criterion, in words; fixed before the experiment was first run. */
+export const CRITERION =
+  `Adapted to our scale (σ ≥ 21 is left out: the nets are barely trained there, PILOT-NOTES). Three ` +
+  `parts: (a) RMSE(D_L, D_θ) < ${THRESHOLD} at every level of σ ∈ [0.002, 0.1]; (b) D_θ is non-linear at ` +
+  `intermediate noise: the largest RMSE(D_L, D_θ) over σ ∈ [0.1, 4] (${
+    BAND_SIGMAS.join(", ")
+  }) exceeds the largest over ` +
+  `σ ∈ [0.002, 0.1]; (c) D_M is far off there: the mean RMSE(D_M, D_θ) over σ ∈ [0.1, 4] exceeds the mean ` +
+  `RMSE(D_L, D_θ). Holds when all three hold, partial when two do, does not hold otherwise.`;
+
+/** Run C2 with command-line `args`; returns the result written. */
+export async function runC2(args: string[]): Promise<Result> {
+  // Config
+  const ctx = await startExperiment("C2", args, { network: true });
+  const zoo = ctx.profile.zoo;
+  const cfg = ctx.profile.distill;
+  const sigmas = cfg.sigmas;
+
+  // Load or train; references; D_L
+  const probes = await zooProbes(ctx);
+  const model = await zooModel(ctx, { n: cfg.n, baseChannels: cfg.baseChannels });
+  const refs = await zooReferences(ctx, cfg.n);
+  const fits = await zooLinear(ctx, model, refs, sigmas, cfg.samples);
+
+  // Measure
+  const net = await loadDenoiser(model.dir, { weights: "ema" });
+  const lToTheta: number[] = [];
+  const gToTheta: number[] = [];
+  const mToTheta: number[] = [];
+  try {
+    for (const [k, sigma] of sigmas.entries()) {
+      const x = noisyProbes(probes, sigma, ZOO_SEEDS.probes);
+      const th = await applyDenoiser(net.denoiser, x, sigma, 256);
+      const rmse = async (D: typeof net.denoiser) =>
+        scoreDifferenceFromOutputs(await applyDenoiser(D, x, sigma, 256), th).rmse;
+      lToTheta.push(await rmse(fits[k].denoiser));
+      gToTheta.push(await rmse(refs.DG));
+      mToTheta.push(await rmse(refs.DM));
+      log(
+        `C2: σ = ${sigma}: RMSE to D_θ of D_L ${sig(lToTheta[k])}, D_G ${sig(gToTheta[k])}, D_M ${
+          sig(mToTheta[k])
+        }`,
+      );
+    }
+  } finally {
+    net.dispose();
+  }
+
+  // Verdict
+  const at = (v: number[], s: readonly number[]) => s.map((x) => v[sigmas.indexOf(x)]);
+  const lowOk = at(lToTheta, LOW_SIGMAS).every((v) => v < THRESHOLD);
+  const highOk = at(lToTheta, HIGH_SIGMAS).every((v) => v < THRESHOLD);
+  const bandMaxL = Math.max(...at(lToTheta, BAND_SIGMAS));
+  const lowMaxL = Math.max(...at(lToTheta, LOW_SIGMAS));
+  const nonlinearMiddle = bandMaxL > lowMaxL;
+  const bandL = meanAt(sigmas, lToTheta, BAND_SIGMAS);
+  const bandM = meanAt(sigmas, mToTheta, BAND_SIGMAS);
+  const mFar = bandM > bandL;
+  const parts = [lowOk, nonlinearMiddle, mFar].filter(Boolean).length;
+  const holds = parts === 3 ? true : parts === 2 ? "partial" : false;
+  const paperCriterionHolds = lowOk && highOk && mFar;
+  const summary = `RMSE(D_L, D_θ) at σ = ${sigmas.join(", ")}: ${lToTheta.map((v) => sig(v)).join(", ")}. ` +
+    `(a) below ${THRESHOLD} at σ ≤ 0.1: ${lowOk ? "yes" : "no"} (${
+      at(lToTheta, LOW_SIGMAS).map((v) => sig(v))
+        .join(", ")
+    }); (b) largest over σ ∈ [0.1, 4] ${sig(bandMaxL)} ${nonlinearMiddle ? ">" : "≤"} largest at σ ≤ 0.1 ${
+      sig(lowMaxL)
+    }; (c) mean over σ ∈ [0.1, 4] of RMSE(D_M, D_θ) ${sig(bandM)} ${mFar ? ">" : "≤"} that of D_L ${
+      sig(bandL)
+    }. At σ ≥ 21 RMSE(D_L, D_θ) is ${
+      at(lToTheta, HIGH_SIGMAS).map((v) => sig(v)).join(", ")
+    }; the paper's version ${paperCriterionHolds ? "holds" : "does not hold"}. RMSE(D_G, D_θ): ${
+      gToTheta.map((v) => sig(v)).join(", ")
+    }.`;
+
+  // Figures
+  const figures: FigureFile[] = [{
+    name: "c2_distillation.svg",
+    content: await lineChartSvg({
+      title: `C2: distance to D_θ (N = ${cfg.n}, C = ${cfg.baseChannels}) per σ`,
+      xLabel: "σ",
+      yLabel: "RMSE per pixel (eq. 10)",
+      series: [
+        { name: "RMSE(D_L, D_θ)", x: sigmas, y: lToTheta },
+        { name: "RMSE(D_G, D_θ)", x: sigmas, y: gToTheta },
+        { name: "RMSE(D_M, D_θ)", x: sigmas, y: mToTheta },
+      ],
+      rules: [{ y: THRESHOLD, label: `paper's threshold ${THRESHOLD}` }],
+      logX: true,
+      logY: true,
+    }),
+    caption: "Score difference between the trained denoiser and its best linear approximation D_L, the " +
+      "Gaussian denoiser D_G and the multi-delta denoiser D_M, on noisy held-out probes.",
+  }];
+
+  // Write
+  const { result } = await finishExperiment(ctx, {
+    title: "Linear distillation: D_L ≈ D_θ at high and low noise, D_θ non-linear in between",
+    config: {
+      zoo: { ...zoo },
+      distill: { ...cfg },
+      bandSigmas: [...BAND_SIGMAS],
+      lowSigmas: [...LOW_SIGMAS],
+      highSigmas: [...HIGH_SIGMAS],
+      weights: "ema",
+      model: { n: cfg.n, baseChannels: cfg.baseChannels, key: model.key },
+      drawsPerImage: fits[0].draws,
+    },
+    seeds: { training: zoo.seed, probes: ZOO_SEEDS.probes, distillation: DISTILL_SEED },
+    metrics: {
+      sigmas,
+      rmseLinearToNet: lToTheta,
+      rmseGaussianToNet: gToTheta,
+      rmseMultiDeltaToNet: mToTheta,
+      bandLinearToNet: bandL,
+      bandMultiDeltaToNet: bandM,
+      lowBelowThreshold: Number(lowOk),
+      highBelowThreshold: Number(highOk),
+      nonlinearInMiddle: Number(nonlinearMiddle),
+      multiDeltaFarInMiddle: Number(mFar),
+      // 1 when the paper's version of the criterion holds, 0 when not (metrics are numbers).
+      paperCriterionHolds: Number(paperCriterionHolds),
+    },
+    paper: {
+      reported: "RMSE(D_L, D_θ) < 0.05 for σ in [20, 80] and [0.002, 0.1]; D_M far off at intermediate σ " +
+        "(FFHQ 64×64, N = 70000, 128 base channels)",
+    },
+    verdict: { holds, criterion: CRITERION, summary },
+    notes: [
+      `The paper's version of the criterion: ${PAPER_CRITERION} Our verdict leaves out σ ≥ 21: at MNIST ` +
+      "scale the training noise ln σ ~ N(−1.2, 1.2²) puts < 0.02% of its mass above 21, so the nets are " +
+      "barely trained there and any distance there measures extrapolation (PILOT-NOTES).",
+      "D_L is the exact minimiser of the paper's distillation objective over a fixed sample of noisy " +
+      "training images (the point gradient descent converges to, C10 (a)), not an Adam iterate.",
+      "Distances are measured on noisy held-out probes (test split), not on the training images D_L was " +
+      "fitted on.",
+      `The model is the zoo's N = ${cfg.n}, C = ${cfg.baseChannels} model (${zoo.steps} steps at ` +
+      `${zoo.resolution}×${zoo.resolution}), measured on its EMA weights.`,
+    ],
+  }, figures);
+  return result;
+}
+
+/** PAPER.md's table of a C2 result: the three distances per σ. */
+export function c2Table(r: Result): string {
+  const m = r.metrics as {
+    sigmas: number[];
+    rmseLinearToNet: number[];
+    rmseGaussianToNet: number[];
+    rmseMultiDeltaToNet: number[];
+  };
+  return [
+    "| σ | RMSE(D_L, D_θ) | RMSE(D_G, D_θ) | RMSE(D_M, D_θ) |",
+    "| --- | --- | --- | --- |",
+    ...m.sigmas.map((s, k) =>
+      `| ${s} | ${sig(m.rmseLinearToNet[k])} | ${sig(m.rmseGaussianToNet[k])} | ${
+        sig(m.rmseMultiDeltaToNet[k])
+      } |`
+    ),
+  ].join("\n");
+}
+
+if (import.meta.main) await runC2(Deno.args);

@@ -1,0 +1,225 @@
+/**
+ * C3 — D_L ≈ D_G (PAPER-NOTES "Claims"): the best linear approximation of a generalising D_θ is the
+ * Gaussian denoiser of its training set: W_σ is close to the Wiener filter W*_σ = U diag(λ/(λ+σ²)) Uᵀ
+ * and its leading singular vectors align with the principal components. The paper (FFHQ 64×64,
+ * N = 70000) reports RMSE(D_L, D_G) < 0.05 at all 10 σ, NMSE(W_σ, W*_σ) < 0.2 for most σ, and aligned
+ * leading singular vectors for σ ≥ 0.116.
+ *
+ * Method.
+ * 1. Config: the profile's `zoo` and `distill` sections (the model, σ grid, samples, k singular vectors).
+ * 2. Model and D_L at each σ as in C2 (experiments/distill.ts: the same fits, shared in one process).
+ * 3. Reference: N(μ, Σ) of the same N images, D_G and W*_σ (Theorem 1).
+ * 4. Measure at each σ: RMSE(D_L, D_G) on noisy held-out probes (eq. 10); NMSE(W_σ, W*_σ); the |cos|
+ *    matrix of the k leading left singular vectors of W_σ against the k leading principal components
+ *    (PAPER-NOTES "Metrics"), summarised by the mean of its diagonal.
+ * 5. Verdict by {@link CRITERION} (adapted: σ ≥ 21 says nothing at our scale), with the paper's version
+ *    {@link PAPER_CRITERION} reported beside it; both fixed before the first run.
+ *
+ * Run: `deno task c3 [--profile smoke|ci|full|paper] [--dataset mnist|fashion-mnist] [--retrain]`.
+ *
+ * @module
+ */
+import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
+import { ZOO_SEEDS, zooModel, zooProbes, zooReferences } from "./zoo.ts";
+import { DISTILL_SEED, zooLinear } from "./distill.ts";
+import { HIGH_SIGMAS } from "./c2_linear_distillation.ts";
+import { wienerMatrix } from "../lib/denoisers/gaussian.ts";
+import { applyDenoiser, noisyProbes } from "../lib/metrics/probes.ts";
+import { scoreDifferenceFromOutputs } from "../lib/metrics/score_difference.ts";
+import { singularVectorAlignment, wienerNMSE } from "../lib/metrics/spectral.ts";
+import { heatmapSvg, lineChartSvg } from "../lib/results/figures.ts";
+import { log } from "../lib/progress.ts";
+import type { Result } from "../lib/results/schema.ts";
+
+/** The paper's thresholds: RMSE(D_L, D_G), NMSE(W, W*), and ours for "aligned" (mean diagonal |cos|). */
+export const THRESHOLDS = Object.freeze({ rmse: 0.05, nmse: 0.2, alignment: 0.8 });
+
+/** Lowest σ at which the paper reports aligned singular vectors. */
+export const ALIGN_FROM = 0.1166;
+
+/** The paper's criterion, reported beside the verdict. */
+export const PAPER_CRITERION =
+  `The paper's version: RMSE(D_L, D_G) < ${THRESHOLDS.rmse} at all 10 levels; NMSE(W_σ, W*_σ) < ` +
+  `${THRESHOLDS.nmse} at most levels (more than half); leading singular vectors aligned (mean |cos| of ` +
+  `the k leading pairs ≥ ${THRESHOLDS.alignment}) at every σ ≥ ${ALIGN_FROM}.`;
+
+/** The verdict's criterion, in words; fixed before the experiment was first run. */
+export const CRITERION =
+  `Adapted to our scale (σ ≥ 21 left out: the nets are barely trained there, PILOT-NOTES), on the 7 levels ` +
+  `σ ≤ 9.723: (a) RMSE(D_L, D_G) < ${THRESHOLDS.rmse} at every one; (b) NMSE(W_σ, W*_σ) < ` +
+  `${THRESHOLDS.nmse} at more than half of them; (c) the k leading left singular vectors of W_σ align ` +
+  `with the k leading principal components (mean diagonal |cos| ≥ ${THRESHOLDS.alignment}; the threshold ` +
+  `is ours, the paper shows the |cos| matrices) at every σ in [${ALIGN_FROM}, 9.723]. Holds when all ` +
+  `three hold, partial when two do, does not hold otherwise.`;
+
+/** Run C3 with command-line `args`; returns the result written. */
+export async function runC3(args: string[]): Promise<Result> {
+  // Config
+  const ctx = await startExperiment("C3", args, { network: true });
+  const zoo = ctx.profile.zoo;
+  const cfg = ctx.profile.distill;
+  const sigmas = cfg.sigmas;
+
+  // Load or train; references; D_L
+  const probes = await zooProbes(ctx);
+  const model = await zooModel(ctx, { n: cfg.n, baseChannels: cfg.baseChannels });
+  const refs = await zooReferences(ctx, cfg.n);
+  const fits = await zooLinear(ctx, model, refs, sigmas, cfg.samples);
+  const d = refs.train.d;
+  const k = Math.min(cfg.alignK, d);
+
+  // Measure
+  const rmse: number[] = [];
+  const nmse: number[] = [];
+  const alignment: number[] = [];
+  const alignDiagonal: number[][] = [];
+  const alignMatrices: number[][][] = [];
+  for (const [i, sigma] of sigmas.entries()) {
+    const x = noisyProbes(probes, sigma, ZOO_SEEDS.probes);
+    const g = await applyDenoiser(refs.DG, x, sigma, 256);
+    rmse.push(scoreDifferenceFromOutputs(await applyDenoiser(fits[i].denoiser, x, sigma, 256), g).rmse);
+    nmse.push(wienerNMSE(fits[i].W, wienerMatrix(refs.gaussian, sigma)));
+    const a = singularVectorAlignment(fits[i].W, refs.gaussian.U, d, k);
+    alignDiagonal.push(Array.from(a.diagonal));
+    alignment.push(a.diagonal.reduce((s, v) => s + v, 0) / k);
+    alignMatrices.push(
+      Array.from({ length: k }, (_, r) => Array.from(a.matrix.subarray(r * k, (r + 1) * k))),
+    );
+    log(
+      `C3: σ = ${sigma}: RMSE(D_L, D_G) ${sig(rmse[i])}, NMSE(W, W*) ${sig(nmse[i])}, ` +
+        `alignment ${sig(alignment[i])}`,
+    );
+  }
+
+  // Verdict
+  const judged = sigmas.map((s, i) => [s, i] as const).filter(([s]) => !HIGH_SIGMAS.includes(s));
+  const rmseOk = judged.every(([, i]) => rmse[i] < THRESHOLDS.rmse);
+  const nmseCount = judged.filter(([, i]) => nmse[i] < THRESHOLDS.nmse).length;
+  const nmseOk = nmseCount > judged.length / 2;
+  const alignJudged = judged.filter(([s]) => s >= ALIGN_FROM);
+  const alignOk = alignJudged.every(([, i]) => alignment[i] >= THRESHOLDS.alignment);
+  const parts = [rmseOk, nmseOk, alignOk].filter(Boolean).length;
+  const holds = parts === 3 ? true : parts === 2 ? "partial" : false;
+  const paperCriterionHolds = rmse.every((v) => v < THRESHOLDS.rmse) &&
+    nmse.filter((v) => v < THRESHOLDS.nmse).length > sigmas.length / 2 &&
+    sigmas.every((s, i) => s < ALIGN_FROM || alignment[i] >= THRESHOLDS.alignment);
+  const list = (v: number[]) => v.map((x) => sig(x)).join(", ");
+  const summary =
+    `At σ = ${sigmas.join(", ")}: RMSE(D_L, D_G) ${list(rmse)}; NMSE(W_σ, W*_σ) ${list(nmse)}; ` +
+    `mean |cos| of the ${k} leading singular vectors with the principal components ${list(alignment)}. ` +
+    `On σ ≤ 9.723: (a) RMSE < ${THRESHOLDS.rmse} everywhere: ${rmseOk ? "yes" : "no"}; (b) NMSE < ` +
+    `${THRESHOLDS.nmse} at ${nmseCount} of ${judged.length}; (c) aligned at every σ in [${ALIGN_FROM}, 9.723]: ` +
+    `${alignOk ? "yes" : "no"}. The paper's version (all 10 levels) ${
+      paperCriterionHolds ? "holds" : "does not hold"
+    }.`;
+
+  // Figures
+  const show = [sigmas.indexOf(1.502), sigmas.indexOf(0.1166), sigmas.indexOf(0.0204)].filter((i) => i >= 0);
+  const figures: FigureFile[] = [
+    {
+      name: "c3_linear_vs_gaussian.svg",
+      content: await lineChartSvg({
+        title: `C3: D_L of D_θ (N = ${cfg.n}) against D_G per σ`,
+        xLabel: "σ",
+        yLabel: "RMSE(D_L, D_G) / NMSE(W, W*)",
+        series: [
+          { name: "RMSE(D_L, D_G)", x: sigmas, y: rmse },
+          { name: "NMSE(W_σ, W*_σ)", x: sigmas, y: nmse },
+        ],
+        rules: [{ y: THRESHOLDS.rmse, label: "0.05" }, { y: THRESHOLDS.nmse, label: "0.2" }],
+        logX: true,
+        logY: true,
+      }),
+      caption: "Distance between the linear approximation of the trained denoiser and the Gaussian " +
+        "denoiser (RMSE on noisy held-out probes), and the normalised distance of their matrices.",
+    },
+    {
+      name: "c3_alignment.svg",
+      content: await lineChartSvg({
+        title: `C3: alignment of the ${k} leading singular vectors of W_σ with the principal components`,
+        xLabel: "σ",
+        yLabel: "mean |cos| (diagonal)",
+        series: [{ name: "mean diagonal |cos|", x: sigmas, y: alignment }],
+        rules: [{ y: THRESHOLDS.alignment, label: String(THRESHOLDS.alignment) }],
+        logX: true,
+      }),
+      caption: "Mean |cosine| between the i-th left singular vector of W_σ and the i-th principal " +
+        "component of the training set, i = 1…k.",
+    },
+    ...await Promise.all(show.map(async (i) => ({
+      name: `c3_alignment_sigma_${String(sigmas[i]).replace(".", "p")}.svg`,
+      content: await heatmapSvg(alignMatrices[i], {
+        title: `C3: |cos| of singular vectors of W (rows) and principal components (columns), σ = ${
+          sigmas[i]
+        }`,
+        xLabel: "principal component j",
+        yLabel: "singular vector i",
+      }),
+      caption: `The |cos| matrix behind the alignment at σ = ${sigmas[i]}.`,
+    }))),
+  ];
+
+  // Write
+  const { result } = await finishExperiment(ctx, {
+    title: "The linear part of a generalising D_θ is the Gaussian denoiser: D_L ≈ D_G",
+    config: {
+      zoo: { ...zoo },
+      distill: { ...cfg },
+      highSigmas: [...HIGH_SIGMAS],
+      thresholds: { ...THRESHOLDS },
+      alignFrom: ALIGN_FROM,
+      weights: "ema",
+      model: { n: cfg.n, baseChannels: cfg.baseChannels, key: model.key },
+      drawsPerImage: fits[0].draws,
+    },
+    seeds: { training: zoo.seed, probes: ZOO_SEEDS.probes, distillation: DISTILL_SEED },
+    metrics: {
+      sigmas,
+      k,
+      rmseLinearToGaussian: rmse,
+      nmseToWiener: nmse,
+      alignment,
+      alignmentDiagonal: alignDiagonal,
+      rmseBelowThreshold: Number(rmseOk),
+      nmseBelowThresholdCount: nmseCount,
+      aligned: Number(alignOk),
+      // 1 when the paper's version of the criterion holds, 0 when not (metrics are numbers).
+      paperCriterionHolds: Number(paperCriterionHolds),
+    },
+    paper: {
+      reported: "RMSE(D_L, D_G) < 0.05 at all 10 σ; NMSE(W_σ, Wiener) < 0.2 for most σ; leading singular " +
+        "vectors align for σ ≥ 0.116 (FFHQ 64×64, N = 70000)",
+    },
+    verdict: { holds, criterion: CRITERION, summary },
+    notes: [
+      `The paper's version of the criterion: ${PAPER_CRITERION} Our verdict leaves out σ ≥ 21, where the ` +
+      "nets are barely trained at our scale (PILOT-NOTES); those levels are still measured and reported.",
+      "The alignment threshold 0.8 is ours: the paper shows the |cos| matrices without a number. At low σ " +
+      "the Wiener gains λ/(λ+σ²) are all near 1, so the singular values of W are nearly equal and their " +
+      "vectors are not identifiable; that is why the paper (and our criterion) judges alignment only from " +
+      `σ = ${ALIGN_FROM} on.`,
+      "D_L is the exact minimiser of the paper's distillation objective over a fixed sample of noisy " +
+      "training images (experiments/distill.ts), shared with C2.",
+    ],
+  }, figures);
+  return result;
+}
+
+/** PAPER.md's table of a C3 result: RMSE, NMSE and alignment per σ. */
+export function c3Table(r: Result): string {
+  const m = r.metrics as {
+    sigmas: number[];
+    rmseLinearToGaussian: number[];
+    nmseToWiener: number[];
+    alignment: number[];
+  };
+  return [
+    "| σ | RMSE(D_L, D_G) | NMSE(W_σ, W*_σ) | mean \\|cos\\| of leading singular vectors |",
+    "| --- | --- | --- | --- |",
+    ...m.sigmas.map((s, i) =>
+      `| ${s} | ${sig(m.rmseLinearToGaussian[i])} | ${sig(m.nmseToWiener[i])} | ${sig(m.alignment[i])} |`
+    ),
+  ].join("\n");
+}
+
+if (import.meta.main) await runC3(Deno.args);

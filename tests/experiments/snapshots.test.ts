@@ -1,0 +1,38 @@
+/**
+ * Snapshot tests of claims C1–C9 at the `ci` profile on MNIST: each claim is recomputed from the shipped
+ * denoisers (models/) and compared with its frozen result in the newest version under results/.
+ * (C10 has its own file, tests/experiments/c10.test.ts.)
+ *
+ * Tolerance policy (experiments/tolerances.ts, README "Tolerance policy"): `config`, `seeds`, `paper`,
+ * `verdict`, `notes` and figure lists exactly; every number under `metrics` within the claim's stated
+ * rtol/atol; provenance shown, never failed on; `volatile` (times, host) skipped by the schema.
+ * `UPDATE_SNAPSHOTS=1` rewrites a frozen file that differs and reports what changed (then refreeze:
+ * `deno task freeze`).
+ *
+ * The claims run in one process, so C2–C5 share their D_L fits and every claim shares the zoo's data.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { getClaim } from "../../experiments/claims.ts";
+import { tolerancePolicy } from "../../experiments/tolerances.ts";
+import { latestVersion, resultPath } from "../../lib/results/frozen.ts";
+import { assertMatchesSnapshot } from "../../lib/results/compare.ts";
+
+const out = await Deno.makeTempDir({ prefix: "hg-snapshots-" });
+
+for (const id of ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"]) {
+  Deno.test(`${id} at the ci profile matches its frozen result`, async () => {
+    const claim = getClaim(id);
+    const now = await claim.run(["--profile", "ci", "--dataset", "mnist", "--out", out]);
+    const frozen = resultPath(join("results", latestVersion()), "ci", "mnist", id);
+    const rows = await assertMatchesSnapshot(now, frozen, tolerancePolicy(id));
+    assert.ok(rows.some((r) => r.path.startsWith("metrics.")), `${id}: the comparison covers the metrics`);
+    assert.ok(rows.some((r) => r.path === "verdict.holds"), `${id}: and the verdict`);
+  });
+}
+
+Deno.test("snapshot scratch folder is removed", async () => {
+  await Deno.remove(out, { recursive: true });
+});
