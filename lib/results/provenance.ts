@@ -26,7 +26,8 @@ export interface ProvenanceOptions {
 
 /**
  * Collect provenance. The git commit comes from `git rev-parse HEAD` and dirtiness from
- * `git status --porcelain` (any output = dirty); with no git, no repository or no commit yet, or without
+ * `git status --porcelain --untracked-files=no` (a tracked file changed = dirty; untracked files, such as
+ * outputs being written beside the run, do not count, as with `git describe --dirty`); with no git, no repository or no commit yet, or without
  * `--allow-run`, both are `"unknown"` rather than an error.
  */
 export async function collectProvenance(opts: ProvenanceOptions): Promise<Provenance> {
@@ -39,7 +40,7 @@ export async function collectProvenance(opts: ProvenanceOptions): Promise<Proven
   const commit = head !== null && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(head.trim()) ? head.trim() : "unknown";
   let dirty: boolean | "unknown" = "unknown";
   if (commit !== "unknown") {
-    const status = await _git(["status", "--porcelain"], opts.cwd);
+    const status = await _git(["status", "--porcelain", "--untracked-files=no"], opts.cwd);
     if (status !== null) dirty = status.trim() !== "";
   }
   return {
