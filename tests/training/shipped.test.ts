@@ -141,3 +141,25 @@ Deno.test("a corrupted copy of a shipped checkpoint fails to load, naming the fi
     await Deno.remove(tmp, { recursive: true });
   }
 });
+
+Deno.test("models/: INDEX.json and the shipped folders agree, and every entry's key is its spec's cache key", async () => {
+  const root = defaultShippedRoot();
+  let index: { key: string; snapshots: number[]; bytes: number }[];
+  try {
+    index = JSON.parse(await Deno.readTextFile(`${root}/INDEX.json`));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return; // nothing shipped (e.g. a trimmed checkout)
+    throw e;
+  }
+  const dirs = [...Deno.readDirSync(root)].filter((e) => e.isDirectory).map((e) => e.name).sort();
+  assert.deepEqual(dirs, index.map((e) => e.key).sort(), "every shipped folder is indexed, and only those");
+  for (const e of index) {
+    const desc = JSON.parse(await Deno.readTextFile(`${root}/${e.key}/key.json`));
+    assert.equal(cacheKey(desc.spec), e.key, `${e.key}: key.json's spec hashes to its folder name`);
+    let bytes = (await readCheckpoint(`${root}/${e.key}`)).manifest.weightsBytes;
+    for (const s of e.snapshots) {
+      bytes += (await readCheckpoint(snapshotDir(`${root}/${e.key}`, s))).manifest.weightsBytes;
+    }
+    assert.equal(bytes, e.bytes, `${e.key}: INDEX.json's size`);
+  }
+});
