@@ -2,9 +2,9 @@
  * The retrain check: the shipped weights are what the code makes. One shipped `ci` denoiser (C6's
  * N = 16, C = 8 model, the cheapest of the sweep) is retrained from scratch into a temporary model cache,
  * measured as C6 measures it, and its claim metrics (RMSE to D_G and D_M at the 10 σ, GL) are compared
- * with the frozen C6 result within the retrain tolerance of experiments/tolerances.ts. On the machine
- * that made the shipped weights the retrained ones are identical bit for bit; on another CPU the float32
- * training may take other rounding paths, which the stated tolerance covers.
+ * with the frozen C6 result within the retrain tolerance of experiments/tolerances.ts. Float32 training
+ * is chaotic: in another process, or on another CPU, it takes other rounding paths and ends at another,
+ * equally valid model (measured: up to 2.6% on the C6 metrics), which the stated tolerance covers.
  *
  * @module
  */
@@ -36,7 +36,7 @@ Deno.test("retraining a shipped ci denoiser from scratch reproduces its frozen C
     assert.equal(model.key, shipped.key);
     assert.ok(model.dir.startsWith(cache));
 
-    // How far the retrained EMA weights are from the shipped ones (0 on the machine that made them).
+    // How far the retrained EMA weights are from the shipped ones (reported; not asserted).
     const a = (await readCheckpoint(shipped.dir)).tensors;
     const b = (await readCheckpoint(model.dir)).tensors.filter((t) => t.name.startsWith("ema/"));
     let maxDiff = 0;

@@ -18,7 +18,8 @@ import { join } from "node:path";
 import { getClaim } from "../../experiments/claims.ts";
 import { tolerancePolicy } from "../../experiments/tolerances.ts";
 import { latestVersion, resultPath } from "../../lib/results/frozen.ts";
-import { assertMatchesSnapshot } from "../../lib/results/compare.ts";
+import { assertMatchesSnapshot, compareResults } from "../../lib/results/compare.ts";
+import { readResult } from "../../lib/results/io.ts";
 
 const out = await Deno.makeTempDir({ prefix: "hg-snapshots-" });
 
@@ -32,6 +33,23 @@ for (const id of ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"]) {
     assert.ok(rows.some((r) => r.path === "verdict.holds"), `${id}: and the verdict`);
   });
 }
+
+Deno.test("a network claim's frozen number perturbed beyond its tolerance fails, naming the field", async () => {
+  const frozen = await readResult(resultPath(join("results", latestVersion()), "ci", "mnist", "C6"));
+  const policy = tolerancePolicy("C6");
+  const bad = structuredClone(frozen);
+  (bad.metrics.rmseToGaussian as number[][])[2][5] *= 1 + 1e-3;
+  const failed = compareResults(frozen, bad, policy).filter((r) => !r.ok);
+  assert.deepEqual(failed.map((r) => r.path), ["metrics.rmseToGaussian[2][5]"]);
+  const tiny = structuredClone(frozen);
+  (tiny.metrics.rmseToGaussian as number[][])[2][5] *= 1 + 1e-6;
+  assert.ok(compareResults(frozen, tiny, policy).every((r) => r.ok));
+  const flipped = structuredClone(frozen);
+  flipped.verdict.holds = flipped.verdict.holds === true ? false : true;
+  assert.deepEqual(compareResults(frozen, flipped, policy).filter((r) => !r.ok).map((r) => r.path), [
+    "verdict.holds",
+  ]);
+});
 
 Deno.test("snapshot scratch folder is removed", async () => {
   await Deno.remove(out, { recursive: true });
