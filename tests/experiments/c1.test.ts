@@ -15,16 +15,7 @@ import { getProfile } from "../../experiments/profiles.ts";
 import { readResult } from "../../lib/results/io.ts";
 import { PAPER_SIGMAS } from "../../lib/sampling/schedule.ts";
 import { PAPER_ALPHA_SQUARED } from "../../lib/metrics/linearity.ts";
-
-async function _withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const old = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
-  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(old)) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
-  }
-}
+import { withEnv } from "./_env.ts";
 
 Deno.test("C1 runs end to end at the smoke profile and records raw and centred linearity scores", async () => {
   const out = await Deno.makeTempDir();
@@ -32,7 +23,7 @@ Deno.test("C1 runs end to end at the smoke profile and records raw and centred l
   const shipped = await Deno.makeTempDir();
   try {
     const args = ["--profile", "smoke", "--dataset", "mnist", "--out", out];
-    const r = await _withEnv(
+    const r = await withEnv(
       { HG_CACHE_DIR: cache, HG_MODELS_DIR: shipped, HG_QUIET: "1" },
       () => runC1(args),
     );

@@ -17,16 +17,7 @@ import { getProfile } from "../../experiments/profiles.ts";
 import { readResult } from "../../lib/results/io.ts";
 import type { Result } from "../../lib/results/schema.ts";
 import { batch } from "../../lib/types.ts";
-
-async function _withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const old = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
-  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(old)) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
-  }
-}
+import { withEnv } from "./_env.ts";
 
 async function _checkWritten(out: string, r: Result, criterion: string): Promise<void> {
   const dir = join(out, "smoke", "mnist");
@@ -44,7 +35,7 @@ Deno.test("C2, C3, C4 and C5 run end to end at the smoke profile and share the d
   const models = await Deno.makeTempDir();
   try {
     const args = ["--profile", "smoke", "--dataset", "mnist", "--out", out];
-    const [r2, r3, r4, r5] = await _withEnv(
+    const [r2, r3, r4, r5] = await withEnv(
       { HG_CACHE_DIR: cache, HG_MODELS_DIR: models, HG_QUIET: "1" },
       async () => [await runC2(args), await runC3(args), await runC4(args), await runC5(args)],
     );

@@ -16,16 +16,7 @@ import { getProfile } from "../../experiments/profiles.ts";
 import { readResult } from "../../lib/results/io.ts";
 import type { Result } from "../../lib/results/schema.ts";
 import { PAPER_SIGMAS } from "../../lib/sampling/schedule.ts";
-
-async function _withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const old = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
-  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(old)) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
-  }
-}
+import { withEnv } from "./_env.ts";
 
 async function _checkWritten(out: string, r: Result, criterion: string): Promise<void> {
   const dir = join(out, "smoke", "mnist");
@@ -44,7 +35,7 @@ Deno.test("C6, C7 and C8 run end to end at the smoke profile and share their zoo
   const cache = await Deno.makeTempDir();
   try {
     const args = ["--profile", "smoke", "--dataset", "mnist", "--out", out];
-    const [r6, r7, r8] = await _withEnv({ HG_CACHE_DIR: cache, HG_QUIET: "1" }, async () => [
+    const [r6, r7, r8] = await withEnv({ HG_CACHE_DIR: cache, HG_QUIET: "1" }, async () => [
       await runC6(args),
       await runC7(args),
       await runC8(args),

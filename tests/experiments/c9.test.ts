@@ -11,16 +11,7 @@ import { join } from "node:path";
 import { c9Table, CRITERION, runC9 } from "../../experiments/c9_disjoint_halves.ts";
 import { getProfile } from "../../experiments/profiles.ts";
 import { readResult } from "../../lib/results/io.ts";
-
-async function _withEnv<T>(vars: Record<string, string>, fn: () => Promise<T>): Promise<T> {
-  const old = Object.fromEntries(Object.keys(vars).map((k) => [k, Deno.env.get(k)]));
-  for (const [k, v] of Object.entries(vars)) Deno.env.set(k, v);
-  try {
-    return await fn();
-  } finally {
-    for (const [k, v] of Object.entries(old)) v === undefined ? Deno.env.delete(k) : Deno.env.set(k, v);
-  }
-}
+import { withEnv } from "./_env.ts";
 
 Deno.test("C9 runs end to end at the smoke profile on four models of disjoint halves", async () => {
   const out = await Deno.makeTempDir();
@@ -28,7 +19,7 @@ Deno.test("C9 runs end to end at the smoke profile on four models of disjoint ha
   const shipped = await Deno.makeTempDir();
   try {
     const args = ["--profile", "smoke", "--dataset", "mnist", "--out", out];
-    const r = await _withEnv(
+    const r = await withEnv(
       { HG_CACHE_DIR: cache, HG_MODELS_DIR: shipped, HG_QUIET: "1" },
       () => runC9(args),
     );
