@@ -21,11 +21,9 @@
  */
 import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
 import { ZOO_SEEDS, zooModel, zooProbes, zooReferences } from "./zoo.ts";
-import { DISTILL_SEED, zooLinear } from "./distill.ts";
+import { DISTILL_SEED, linearToGaussian, zooLinear } from "./distill.ts";
 import { HIGH_SIGMAS } from "./c2_linear_distillation.ts";
 import { wienerMatrix } from "../lib/denoisers/gaussian.ts";
-import { applyDenoiser, noisyProbes } from "../lib/metrics/probes.ts";
-import { scoreDifferenceFromOutputs } from "../lib/metrics/score_difference.ts";
 import { singularVectorAlignment, wienerNMSE } from "../lib/metrics/spectral.ts";
 import { heatmapSvg, lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
@@ -69,15 +67,12 @@ export async function runC3(args: string[]): Promise<Result> {
   const k = Math.min(cfg.alignK, d);
 
   // Measure
-  const rmse: number[] = [];
+  const rmse = await linearToGaussian(fits, refs, probes);
   const nmse: number[] = [];
   const alignment: number[] = [];
   const alignDiagonal: number[][] = [];
   const alignMatrices: number[][][] = [];
   for (const [i, sigma] of sigmas.entries()) {
-    const x = noisyProbes(probes, sigma, ZOO_SEEDS.probes);
-    const g = await applyDenoiser(refs.DG, x, sigma, 256);
-    rmse.push(scoreDifferenceFromOutputs(await applyDenoiser(fits[i].denoiser, x, sigma, 256), g).rmse);
     nmse.push(wienerNMSE(fits[i].W, wienerMatrix(refs.gaussian, sigma)));
     const a = singularVectorAlignment(fits[i].W, refs.gaussian.U, d, k);
     alignDiagonal.push(Array.from(a.diagonal));

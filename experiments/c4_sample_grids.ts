@@ -19,7 +19,7 @@
  * @module
  */
 import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
-import { sampleGridPng, ZOO_SEEDS, zooModel, zooReferences } from "./zoo.ts";
+import { rowRmse, sampleGridPng, ZOO_SEEDS, zooModel, zooReferences } from "./zoo.ts";
 import { DISTILL_SEED, piecewiseLinearDenoiser, zooLinear } from "./distill.ts";
 import type { Batch, Denoiser } from "../lib/types.ts";
 import { heunSampler } from "../lib/sampling/samplers.ts";
@@ -40,19 +40,9 @@ export const CRITERION =
   "for both D_L and D_G, partial when for one of them, or when both are below 1× but not both below " +
   `${MAX_RATIO}×; does not hold otherwise. D_M's ratio is reported beside it.`;
 
-/** Mean over i of RMSE per pixel between rows i of a and rows (i + shift) mod n of b. */
+/** Mean over i of RMSE per pixel between rows i of a and rows (i + shift) mod n of b ({@link rowRmse}). */
 export function meanRowRmse(a: Batch, b: Batch, shift = 0): number {
-  if (a.n !== b.n || a.d !== b.d || a.n === 0) {
-    throw new RangeError(`experiments/c4_sample_grids.ts: batches ${a.n}×${a.d} and ${b.n}×${b.d} differ`);
-  }
-  let total = 0;
-  for (let i = 0; i < a.n; i++) {
-    const j = (i + shift) % a.n;
-    let s = 0;
-    for (let k = 0; k < a.d; k++) s += (a.data[i * a.d + k] - b.data[j * a.d + k]) ** 2;
-    total += Math.sqrt(s / a.d);
-  }
-  return total / a.n;
+  return rowRmse(a, b, shift).reduce((s, x) => s + x, 0) / a.n;
 }
 
 /** Run C4 with command-line `args`; returns the result written. */

@@ -28,10 +28,8 @@ import {
   zooProbes,
   zooReferences,
 } from "./zoo.ts";
-import { DISTILL_SEED, zooLinear } from "./distill.ts";
+import { DISTILL_SEED, linearToGaussian, zooLinear } from "./distill.ts";
 import { BAND_SIGMAS } from "./c6_dataset_size.ts";
-import { applyDenoiser, noisyProbes } from "../lib/metrics/probes.ts";
-import { scoreDifferenceFromOutputs } from "../lib/metrics/score_difference.ts";
 import { loadDenoiser } from "../lib/training/model.ts";
 import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
@@ -74,12 +72,7 @@ export async function runC5(args: string[]): Promise<Result> {
   for (const [i, n] of cfg.ns.entries()) {
     const refs = await zooReferences(ctx, n);
     const fits = await zooLinear(ctx, models[i], refs, sigmas, samples);
-    const row: number[] = [];
-    for (const [k, sigma] of sigmas.entries()) {
-      const x = noisyProbes(probes, sigma, ZOO_SEEDS.probes);
-      const g = await applyDenoiser(refs.DG, x, sigma, 256);
-      row.push(scoreDifferenceFromOutputs(await applyDenoiser(fits[k].denoiser, x, sigma, 256), g).rmse);
-    }
+    const row = await linearToGaussian(fits, refs, probes);
     rmse.push(row);
     const net = await loadDenoiser(models[i].dir, { weights: "ema" });
     try {

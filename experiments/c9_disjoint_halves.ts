@@ -33,6 +33,8 @@ import {
   gaussianGeneralization,
   type Generalization,
   heldOutGeneralization,
+  rmsePerPixel,
+  rowRmse,
   sampleGeneralization,
   sampleGridPng,
   ZOO_SEEDS,
@@ -325,14 +327,13 @@ async function _measurePair(
   const gA = gaussianGeneralization(refA, opts.count);
   const gB = gaussianGeneralization(refB, opts.count);
   const k = opts.count;
-  const shift = (i: number) => (i + 1) % k;
   return {
-    same: _rowRmse(xA.samples, xB.samples),
-    shuffled: _rowRmse(xA.samples, xB.samples, shift),
-    gaussianSame: _rowRmse(gA.samples, gB.samples),
-    gaussianShuffled: _rowRmse(gA.samples, gB.samples, shift),
-    aToGA: _rowRmse(xA.samples, gA.samples),
-    bToGB: _rowRmse(xB.samples, gB.samples),
+    same: rowRmse(xA.samples, xB.samples),
+    shuffled: rowRmse(xA.samples, xB.samples, 1),
+    gaussianSame: rowRmse(gA.samples, gB.samples),
+    gaussianShuffled: rowRmse(gA.samples, gB.samples, 1),
+    aToGA: rowRmse(xA.samples, gA.samples),
+    bToGB: rowRmse(xB.samples, gB.samples),
     glA: xA.score,
     glAToB: generalizationScore(xA.samples, refB.train).score,
     glB: xB.score,
@@ -340,7 +341,7 @@ async function _measurePair(
     glGaussianA: gA.score,
     glGaussianB: gB.score,
     glRef: heldOutGeneralization(refA, probes, Math.min(k, probes.n)),
-    meanRmse: _rmse(refA.gaussian.mu, refB.gaussian.mu),
+    meanRmse: rmsePerPixel(refA.gaussian.mu, refB.gaussian.mu),
     covRelFrobenius: _covRelFrobenius(refA, refB),
     samples: [xA.samples, xB.samples, gA.samples, gB.samples],
   };
@@ -358,25 +359,6 @@ async function _sampleModel(
   } finally {
     loaded.dispose();
   }
-}
-
-/** RMSE per pixel of row i of `x` against row `pick(i)` of `y`, for every row i. */
-function _rowRmse(x: Batch, y: Batch, pick: (i: number) => number = (i) => i): number[] {
-  if (x.n !== y.n || x.d !== y.d) {
-    throw new RangeError(`experiments/c9_disjoint_halves.ts: batches ${x.n}×${x.d} and ${y.n}×${y.d} differ`);
-  }
-  const d = x.d;
-  return Array.from({ length: x.n }, (_, i) => {
-    const j = pick(i);
-    return _rmse(x.data.subarray(i * d, (i + 1) * d), y.data.subarray(j * d, (j + 1) * d));
-  });
-}
-
-/** √(‖a − b‖²/d). */
-function _rmse(a: Float64Array, b: Float64Array): number {
-  let s = 0;
-  for (let j = 0; j < a.length; j++) s += (a[j] - b[j]) ** 2;
-  return Math.sqrt(s / a.length);
 }
 
 /** ‖Σ_A − Σ_B‖_F / ‖Σ_A‖_F of the halves' 1/N covariances (PAPER-NOTES D_G). */

@@ -14,7 +14,10 @@ import { loadDenoiser, type TrainedModel } from "../lib/training/model.ts";
 import { deriveSeed } from "../lib/rng.ts";
 import { log } from "../lib/progress.ts";
 import type { Context } from "./_harness.ts";
-import type { ZooReferences } from "./zoo.ts";
+import type { Batch } from "../lib/types.ts";
+import { applyDenoiser, noisyProbes } from "../lib/metrics/probes.ts";
+import { scoreDifferenceFromOutputs } from "../lib/metrics/score_difference.ts";
+import { ZOO_SEEDS, type ZooReferences } from "./zoo.ts";
 
 /** Seed of the distillation noise; σ's own seed is deriveSeed(DISTILL_SEED, round(σ·10⁶)). */
 export const DISTILL_SEED = 6071;
@@ -88,6 +91,24 @@ export async function zooLinear(
   }
   const out: LinearFit[] = [];
   for (const s of sigmas) out.push(await _fits.get(keyOf(s))!);
+  return out;
+}
+
+/**
+ * RMSE(D_L, D_G) (eq. 10) at each fit's σ, on the noisy held-out probes of the zoo (noise seeded by
+ * {@link ZOO_SEEDS}.probes, as every zoo distance): C3 and C5 measure D_L against D_G this way.
+ */
+export async function linearToGaussian(
+  fits: readonly LinearFit[],
+  refs: ZooReferences,
+  probes: Batch,
+): Promise<number[]> {
+  const out: number[] = [];
+  for (const { sigma, denoiser } of fits) {
+    const x = noisyProbes(probes, sigma, ZOO_SEEDS.probes);
+    const g = await applyDenoiser(refs.DG, x, sigma, 256);
+    out.push(scoreDifferenceFromOutputs(await applyDenoiser(denoiser, x, sigma, 256), g).rmse);
+  }
   return out;
 }
 

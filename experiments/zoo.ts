@@ -460,6 +460,28 @@ function _ranks(v: readonly number[]): number[] {
   return r;
 }
 
+/** √(‖a − b‖²/d): eq. 10's RMSE per pixel for one pair of vectors (e.g. two samples). */
+export function rmsePerPixel(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let j = 0; j < a.length; j++) s += (a[j] - b[j]) ** 2;
+  return Math.sqrt(s / a.length);
+}
+
+/**
+ * RMSE per pixel between row i of `a` and row (i + shift) mod n of `b`, for every i: with shift 0,
+ * samples from the same initial noise; with shift 1, from other noise (the chance level).
+ */
+export function rowRmse(a: Batch, b: Batch, shift = 0): number[] {
+  if (a.n !== b.n || a.d !== b.d || a.n === 0) {
+    throw new RangeError(`experiments/zoo.ts rowRmse: batches ${a.n}×${a.d} and ${b.n}×${b.d} differ`);
+  }
+  const d = a.d;
+  return Array.from({ length: a.n }, (_, i) => {
+    const j = (i + shift) % a.n;
+    return rmsePerPixel(a.data.subarray(i * d, (i + 1) * d), b.data.subarray(j * d, (j + 1) * d));
+  });
+}
+
 /**
  * A PNG grid of samples: one row per batch (e.g. per model), its first `cols` samples, all models' rows
  * starting from the same initial noise ({@link ZOO_SEEDS}.samples), so columns compare models.
