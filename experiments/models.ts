@@ -30,6 +30,8 @@ export interface ShippedIndexEntry {
   baseChannels: number;
   /** Steps. */
   steps: number;
+  /** Training seed. */
+  seed?: number;
   /** Shipped snapshot steps. */
   snapshots: number[];
   /** Claims that read it. */
@@ -53,12 +55,67 @@ export async function readShippedIndex(root = defaultShippedRoot()): Promise<Shi
   }
 }
 
-/** Make and ship every model of the profile; returns the index entries written. */
+/** One shard of a job array: index `i` of `n`. */
+export interface Shard {
+  /** Shard index, 0 … n − 1. */
+  i: number;
+  /** Number of shards. */
+  n: number;
+}
+
+/**
+ * The shard this process trains: `--shard i/n`, else a SLURM job array (SLURM_ARRAY_TASK_ID of
+ * SLURM_ARRAY_TASK_COUNT, offset by SLURM_ARRAY_TASK_MIN), else a Kubernetes indexed Job
+ * (JOB_COMPLETION_INDEX of HG_SHARDS), else the whole plan (0/1). Returns the shard and the other args.
+ */
+export function parseShard(
+  args: string[],
+  env: (name: string) => string | undefined = (k) => Deno.env.get(k),
+): { shard: Shard; rest: string[] } {
+  const rest: string[] = [];
+  let spec: string | undefined;
+  for (let k = 0; k < args.length; k++) {
+    if (args[k] === "--shard") spec = args[++k] ?? "";
+    else if (args[k].startsWith("--shard=")) spec = args[k].slice(8);
+    else rest.push(args[k]);
+  }
+  let i = 0;
+  let n = 1;
+  let from = "";
+  if (spec !== undefined) {
+    const m = /^(\d+)\/(\d+)$/.exec(spec);
+    if (!m) throw new Error(`--shard ${JSON.stringify(spec)}: expected i/n, e.g. --shard 0/2`);
+    [i, n, from] = [Number(m[1]), Number(m[2]), "--shard"];
+  } else if (env("SLURM_ARRAY_TASK_ID") !== undefined) {
+    i = Number(env("SLURM_ARRAY_TASK_ID")) - Number(env("SLURM_ARRAY_TASK_MIN") ?? 0);
+    n = Number(env("SLURM_ARRAY_TASK_COUNT"));
+    from = "SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT";
+  } else if (env("JOB_COMPLETION_INDEX") !== undefined) {
+    i = Number(env("JOB_COMPLETION_INDEX"));
+    n = Number(env("HG_SHARDS"));
+    from = "JOB_COMPLETION_INDEX/HG_SHARDS";
+  }
+  if (!Number.isInteger(i) || !Number.isInteger(n) || n < 1 || i < 0 || i >= n) {
+    throw new Error(`shard ${i}/${n} (from ${from}): need integers 0 ≤ i < n`);
+  }
+  return { shard: { i, n }, rest };
+}
+
+/** The models of shard `s`: every n-th model of the plan, from the i-th. */
+export function shardOf<T>(plan: readonly T[], s: Shard): T[] {
+  return plan.filter((_, k) => k % s.n === s.i);
+}
+
+/** Make and ship every model of the profile (or of one shard of it); returns the index entries written. */
 export async function runModels(args: string[]): Promise<ShippedIndexEntry[]> {
-  const ctx = await startExperiment("models", args, { network: true });
+  const { shard, rest } = parseShard(args);
+  const ctx = await startExperiment("models", rest, { network: true });
   const root = defaultShippedRoot();
-  const plan = zooPlan(ctx.profile);
-  log(`models: ${plan.length} models for profile ${ctx.profile.name}, dataset ${ctx.dataset} → ${root}`);
+  const plan = shardOf(zooPlan(ctx.profile), shard);
+  log(
+    `models: ${plan.length} models for profile ${ctx.profile.name}, dataset ${ctx.dataset}` +
+      `${shard.n > 1 ? ` (shard ${shard.i}/${shard.n})` : ""} → ${root}`,
+  );
   const entries: ShippedIndexEntry[] = [];
   for (const [i, p] of plan.entries()) {
     log(
@@ -77,11 +134,13 @@ export async function runModels(args: string[]): Promise<ShippedIndexEntry[]> {
       start: p.req.start ?? 0,
       baseChannels: p.req.baseChannels!,
       steps: p.req.steps!,
+      seed: p.req.seed,
       snapshots: snaps,
       claims: p.claims,
       bytes,
     });
   }
+  // Re-read just before writing: another shard may have added its models meanwhile.
   const keep = (await readShippedIndex(root)).filter((e) => !entries.some((x) => x.key === e.key));
   const all = [...keep, ...entries].sort((a, b) =>
     `${a.profile}/${a.dataset}/${a.key}`.localeCompare(`${b.profile}/${b.dataset}/${b.key}`)

@@ -58,8 +58,20 @@ export interface ZooConfig {
   lr: number;
   /** Linear learning-rate warm-up, in images. */
   warmupImages: number;
-  /** Training seed, the same for every zoo model (common random numbers across a sweep). */
+  /**
+   * Training seed in force: every zoo model of a run uses it (common random numbers across a sweep).
+   * It is `seeds[0]` in a profile; a per-seed run sets it to `seeds[k]` ({@link withSeed}).
+   */
   seed: number;
+  /**
+   * Independent training seeds (initial weights, noise, minibatches): every zoo model is trained once
+   * per seed, and every number a verdict reads is reported as its mean and spread over them.
+   */
+  seeds: number[];
+  /** Steps between records of a model's training history (lib/training/history.ts). */
+  historyEvery: number;
+  /** Held-out images of the history's held-out loss: test-split images `nProbe` … `nProbe + historyHeldOut − 1`. */
+  historyHeldOut: number;
   /** Held-out probes: the first `nProbe` images of the test split. */
   nProbe: number;
   /** Heun samples per model for the generalisation score (eq. 14). */
@@ -222,6 +234,9 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       lr: 2e-3,
       warmupImages: 64,
       seed: 6000,
+      seeds: [6000],
+      historyEvery: 10,
+      historyHeldOut: 16,
       nProbe: 32,
       nSamples: 8,
       sampleLevels: 6,
@@ -263,13 +278,18 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       batchSize: 64,
       lr: 2e-3,
       warmupImages: 10_000,
-      seed: 6000,
+      // v3: three seeds of its own (v2's ci shared seed 6000 and its runs with full).
+      seed: 7110,
+      seeds: [7110, 7120, 7130],
+      historyEvery: 50,
+      historyHeldOut: 64,
       nProbe: 256,
       nSamples: 64,
       sampleLevels: 18,
     },
     c6: { ns: [16, 64, 256, 1024], baseChannels: 8, sigmas: _sigmas },
-    c7: { n: 64, capacities: [4, 8, 12, 16], sigmas: _sigmas },
+    // v3: an 8× capacity range (2 … 16) within the ci budget; C = 32 would cost ~5.5 min per seed.
+    c7: { n: 64, capacities: [2, 4, 8, 16], sigmas: _sigmas },
     c8: { n: 64, baseChannels: 16, steps: 1000, sigmas: _sigmas },
     c1: { ns: [16, 64, 256, 1024], baseChannels: 8, sigmas: _sigmas, pairs: 100, alphaSquared: _alpha2 },
     distill: { n: 1024, baseChannels: 8, sigmas: _sigmas, samples: 4096, alignK: 8 },
@@ -308,6 +328,9 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       lr: 2e-3,
       warmupImages: 10_000,
       seed: 6000,
+      seeds: [6000],
+      historyEvery: 50,
+      historyHeldOut: 64,
       nProbe: 256,
       nSamples: 100,
       sampleLevels: 18,
@@ -355,6 +378,9 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       lr: 2e-4,
       warmupImages: 10_000_000,
       seed: 6000,
+      seeds: [6000],
+      historyEvery: 1000,
+      historyHeldOut: 64,
       nProbe: 256,
       nSamples: 100,
       sampleLevels: 40,

@@ -38,7 +38,7 @@ import { applyDenoiser, noisyProbes } from "../lib/metrics/probes.ts";
 import { scoreDifferenceFromOutputs } from "../lib/metrics/score_difference.ts";
 import { generalizationScore } from "../lib/metrics/generalization.ts";
 import { heunSampler, initialLatents } from "../lib/sampling/samplers.ts";
-import { edmSchedule } from "../lib/sampling/schedule.ts";
+import { edmSchedule, PAPER_SIGMAS } from "../lib/sampling/schedule.ts";
 import { log } from "../lib/progress.ts";
 import { imageGridPng } from "../lib/results/figures.ts";
 
@@ -48,7 +48,12 @@ export const ZOO_SEEDS = Object.freeze({
   probes: 6061,
   /** Initial noise of the Heun samples for the generalisation score (the same for every model). */
   samples: 6062,
+  /** Fixed noise of the training history's monitor (lib/training/history.ts). */
+  history: 6063,
 });
+
+/** Noise levels of the training history's per-level losses: six of the paper's grid, 0.02 … 21.6. */
+export const HISTORY_SIGMAS: readonly number[] = PAPER_SIGMAS.filter((s) => s >= 0.02 && s <= 25);
 
 /** Which zoo model: N and, optionally, C, steps and snapshots (defaults: the profile's `zoo` section). */
 export interface ZooRequest {
@@ -164,10 +169,24 @@ export async function zooModel(
   const start = req.start ?? 0;
   const label = `${ctx.claim} N=${req.n}${start ? ` from ${start}` : ""} C=${spec.net.baseChannels}`;
   const t0 = performance.now();
+  const z = ctx.profile.zoo;
   const model = await getTrainedModel(
     spec,
-    () => loadImages(ctx, "train", req.n, ctx.profile.zoo.resolution, start),
+    () => loadImages(ctx, "train", req.n, z.resolution, start),
     {
+      monitor: {
+        settings: {
+          every: z.historyEvery,
+          sigmas: [...HISTORY_SIGMAS],
+          nTrain: 32,
+          nHeldOut: z.historyHeldOut,
+          heldOutSource: `test split, images ${z.nProbe}…${
+            z.nProbe + z.historyHeldOut - 1
+          } (after the probes)`,
+          seed: ZOO_SEEDS.history,
+        },
+        loadHeldOut: () => loadImages(ctx, "test", z.historyHeldOut, z.resolution, z.nProbe),
+      },
       retrain,
       label,
       log: true,
@@ -201,14 +220,30 @@ export interface PlannedModel {
   snapshots: boolean;
 }
 
-/** Every zoo model the claims of `profile` use (C1, C2–C5, C6, C7, C8, C9), each once. */
+/** The profile with training seed `profile.zoo.seeds[k]` in force: the run of seed index `k`. */
+export function withSeed(profile: Profile, k: number): Profile {
+  const seeds = profile.zoo.seeds;
+  if (!Number.isInteger(k) || k < 0 || k >= seeds.length) {
+    throw new RangeError(
+      `seed index ${k}: profile ${profile.name} has ${seeds.length} seed(s) (indices 0…${seeds.length - 1})`,
+    );
+  }
+  return { ...profile, zoo: { ...profile.zoo, seed: seeds[k] } };
+}
+
+/** Every zoo model the claims of `profile` use (C1, C2–C5, C6, C7, C8, C9), each once, for every seed. */
 export function zooPlan(profile: Profile): PlannedModel[] {
+  return profile.zoo.seeds.flatMap((_, k) => _seedPlan(withSeed(profile, k)));
+}
+
+function _seedPlan(profile: Profile): PlannedModel[] {
   const plan = new Map<string, PlannedModel>();
   const add = (claim: string, req: ZooRequest, snapshots = false) => {
     const C = req.baseChannels ?? profile.zoo.baseChannels;
     const steps = req.steps ?? profile.zoo.steps;
     const id = `${req.n}/${req.start ?? 0}/${C}/${steps}/${req.seed ?? profile.zoo.seed}`;
-    const p = plan.get(id) ?? { req: { ...req, baseChannels: C, steps }, claims: [], snapshots: false };
+    const seed = req.seed ?? profile.zoo.seed;
+    const p = plan.get(id) ?? { req: { ...req, baseChannels: C, steps, seed }, claims: [], snapshots: false };
     if (!p.claims.includes(claim)) p.claims.push(claim);
     p.snapshots ||= snapshots;
     plan.set(id, p);

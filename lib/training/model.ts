@@ -18,6 +18,15 @@ import { type CacheEntry, cacheKey, type CacheOptions, getOrTrain, specJson } fr
 import { type CheckpointManifest, MANIFEST_FILE, readCheckpoint } from "./checkpoint.ts";
 import { findShipped } from "./shipped.ts";
 import {
+  convergence,
+  type ConvergenceCheck,
+  historyMonitor,
+  type HistoryPoint,
+  type HistorySettings,
+  type Monitor,
+} from "./history.ts";
+import { writeFileAtomic } from "../results/io.ts";
+import {
   createTrainState,
   disposeTrainState,
   loadTrainState,
@@ -80,6 +89,42 @@ export interface TrainedModelOptions extends CacheOptions {
   logEverySec?: number;
   /** Shipped models' root, looked in first unless `retrain` (lib/training/shipped.ts; default: none). */
   shippedRoot?: string;
+  /**
+   * Record the run's history (lib/training/history.ts) on the first `settings.nTrain` training images
+   * and the first `settings.nHeldOut` images `loadHeldOut` returns (images outside the training set).
+   * It does not change the weights, so it is not part of the cache key; it is written to the entry's
+   * `history.json` and kept in its checkpoints.
+   */
+  monitor?: { settings: HistorySettings; loadHeldOut: () => ImageSet | Promise<ImageSet> };
+}
+
+/** File of a model entry holding its history settings, records and convergence check. */
+export const HISTORY_FILE = "history.json";
+
+/** The contents of {@link HISTORY_FILE}. */
+export interface HistoryFile {
+  /** How the history was taken. */
+  settings: HistorySettings;
+  /** The records. */
+  history: HistoryPoint[];
+  /** The convergence rule read off the records at the last step. */
+  convergence: ConvergenceCheck;
+}
+
+/** The history of a model entry, or null when it has none (trained before histories were kept). */
+export async function readHistory(dir: string): Promise<HistoryFile | null> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(`${dir}/${HISTORY_FILE}`);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+  try {
+    return JSON.parse(text) as HistoryFile;
+  } catch (e) {
+    throw new Error(`${dir}/${HISTORY_FILE}: not valid JSON (${(e as Error).message})`);
+  }
 }
 
 /**
@@ -104,7 +149,9 @@ export async function getTrainedModel(
       let state: TrainState | null = null;
       try {
         state = await _resumeOrCreate(work, spec);
+        const monitor = opts.monitor ? await _monitor(spec, data, opts.monitor) : undefined;
         await train(state, data, {
+          ...(monitor ? { monitor: { every: opts.monitor!.settings.every, measure: monitor } } : {}),
           snapshotSteps,
           onSnapshot: async (s) => void await saveTrainState(snapshotDir(work, s.step), s),
           checkpointDir: work,
@@ -114,6 +161,14 @@ export async function getTrainedModel(
           logEverySec: opts.logEverySec,
         });
         await saveTrainState(work, state);
+        if (opts.monitor) {
+          const file: HistoryFile = {
+            settings: { ...opts.monitor.settings, nTrain: Math.min(opts.monitor.settings.nTrain, data.n) },
+            history: state.history,
+            convergence: convergence(state.history),
+          };
+          await writeFileAtomic(`${work}/${HISTORY_FILE}`, JSON.stringify(file, null, 1) + "\n");
+        }
         await Deno.writeTextFile(
           `${work}/data.json`,
           JSON.stringify({ sha256: imageSetSha256(data), n: data.n }),
@@ -133,6 +188,29 @@ export async function getTrainedModel(
     }
   }
   return { ...entry, spec: fullSpec, manifest, snapshots, ...(shipped ? { shipped: true } : {}) };
+}
+
+async function _monitor(
+  spec: ModelSpec,
+  data: ImageSet,
+  m: NonNullable<TrainedModelOptions["monitor"]>,
+): Promise<Monitor> {
+  const heldOut = await m.loadHeldOut();
+  const rows = (set: ImageSet, n: number, what: string) => {
+    if (set.n < n) throw new RangeError(`history monitor: ${what} has ${set.n} images, ${n} needed`);
+    return Float32Array.from(set.data.subarray(0, n * set.d));
+  };
+  return historyMonitor(
+    {
+      height: spec.net.resolution,
+      width: spec.net.resolution,
+      channels: spec.net.channels,
+      sigmaData: spec.train.sigmaData,
+    },
+    rows(data, Math.min(m.settings.nTrain, data.n), "the training set"),
+    rows(heldOut, m.settings.nHeldOut, `held-out set ${heldOut.name}`),
+    { ...m.settings, nTrain: Math.min(m.settings.nTrain, data.n) },
+  );
 }
 
 async function _resumeOrCreate(work: string, spec: ModelSpec): Promise<TrainState> {

@@ -41,7 +41,10 @@ async function _emaOnly(src: string, dest: string): Promise<number> {
     step: manifest.step,
     imagesSeen: manifest.imagesSeen,
     seed: manifest.rng.seed,
-    extra: { shippedFrom: manifest.sha256 },
+    extra: {
+      shippedFrom: manifest.sha256,
+      ...(manifest.extra.history ? { history: manifest.extra.history } : {}),
+    },
     tensors: ema,
   });
   return m.weightsBytes;
@@ -63,7 +66,7 @@ export async function exportShipped(
   await Deno.remove(work, { recursive: true }).catch(() => {});
   let bytes = await _emaOnly(entryDir, work);
   for (const rel of snapshots) bytes += await _emaOnly(`${entryDir}/${rel}`, `${work}/${rel}`);
-  for (const f of [KEY_FILE, "data.json"]) {
+  for (const f of [KEY_FILE, "data.json", "history.json"]) {
     try {
       await Deno.copyFile(`${entryDir}/${f}`, `${work}/${f}`);
     } catch (e) {

@@ -43,6 +43,7 @@ import { ADAM_DEFAULTS, adamStep } from "./adam.ts";
 import { emaBeta, emaUpdate } from "./ema.ts";
 import { type CheckpointManifest, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { registerTrainingGradients } from "./gradients.ts";
+import { finiteMean, type HistoryPoint, type Monitor } from "./history.ts";
 import { log as _progressLog } from "../progress.ts";
 
 /** Stream tag of the initial weights under the run's seed. */
@@ -167,6 +168,10 @@ export interface TrainState {
   adamV: tf.Variable[];
   /** Losses of the first steps (the divergence check's reference). */
   earlyLosses: number[];
+  /** The run's record so far (lib/training/history.ts); empty when no monitor was given. */
+  history: HistoryPoint[];
+  /** Sum and count of the training losses since the last history record. */
+  historyAcc: { sum: number; count: number };
 }
 
 let _uid = 0;
@@ -182,13 +187,21 @@ function _stateFrom(
   net: UNetConfig,
   train: TrainConfig,
   groups: { params: NamedArray[]; ema: NamedArray[]; adamM: NamedArray[]; adamV: NamedArray[] },
-  counters: { step: number; imagesSeen: number; earlyLosses: number[] },
+  counters: {
+    step: number;
+    imagesSeen: number;
+    earlyLosses: number[];
+    history?: HistoryPoint[];
+    historyAcc?: { sum: number; count: number };
+  },
 ): TrainState {
   const uid = ++_uid;
   return {
     net,
     train,
     ...counters,
+    history: counters.history ?? [],
+    historyAcc: counters.historyAcc ?? { sum: 0, count: 0 },
     names: groups.params.map((a) => a.name),
     shapes: groups.params.map((a) => [...a.shape]),
     params: _vars(groups.params, "params", uid, true),
@@ -243,7 +256,7 @@ export function saveTrainState(dir: string, state: TrainState): Promise<Checkpoi
     step: state.step,
     imagesSeen: state.imagesSeen,
     seed: state.train.seed,
-    extra: { earlyLosses: state.earlyLosses },
+    extra: { earlyLosses: state.earlyLosses, history: state.history, historyAcc: state.historyAcc },
     tensors: stateTensors(state),
   });
 }
@@ -261,13 +274,23 @@ export async function loadTrainState(dir: string): Promise<TrainState> {
       if (!t) throw new Error(`${dir}/manifest.json: tensor ${g}/${n} is missing`);
       return { ...t, name: n };
     });
-  const extra = manifest.extra as { earlyLosses?: number[] };
+  const extra = manifest.extra as {
+    earlyLosses?: number[];
+    history?: HistoryPoint[];
+    historyAcc?: { sum: number; count: number };
+  };
   return _stateFrom(net, train, {
     params: group("params"),
     ema: group("ema"),
     adamM: group("adam.m"),
     adamV: group("adam.v"),
-  }, { step: manifest.step, imagesSeen: manifest.imagesSeen, earlyLosses: extra.earlyLosses ?? [] });
+  }, {
+    step: manifest.step,
+    imagesSeen: manifest.imagesSeen,
+    earlyLosses: extra.earlyLosses ?? [],
+    history: extra.history ?? [],
+    historyAcc: extra.historyAcc ?? { sum: 0, count: 0 },
+  });
 }
 
 /** The tensor-level D_θ of a state, over its EMA weights (default) or its raw weights. */
@@ -311,6 +334,12 @@ export interface TrainOptions {
   divergenceFactor?: number;
   /** Number of early steps whose median is the divergence reference (default 20). */
   divergenceWindow?: number;
+  /**
+   * Record the run's history every `every` steps with `measure` (lib/training/history.ts); the record
+   * is part of the state, so it is saved in checkpoints and survives a resume. It does not change the
+   * weights.
+   */
+  monitor?: { every: number; measure: Monitor };
 }
 
 /** What {@link train} reports. */
@@ -350,6 +379,20 @@ function _fmtTime(sec: number): string {
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : `${m}m${String(s % 60).padStart(2, "0")}s`;
+}
+
+/** Append a history record at the state's step (EMA weights) and reset the loss accumulator. */
+function _record(state: TrainState, measure: Monitor): void {
+  const { train, heldOut } = measure(stateDenoiser(state, "ema"));
+  const acc = state.historyAcc;
+  state.history.push({
+    step: state.step,
+    loss: acc.count ? acc.sum / acc.count : NaN,
+    train,
+    heldOut,
+    heldOutLoss: finiteMean(heldOut),
+  });
+  state.historyAcc = { sum: 0, count: 0 };
 }
 
 /** Float32 rows of the images, checked against the network geometry. */
@@ -442,6 +485,11 @@ export async function train(
     emaUpdate(state.ema, state.params, emaBeta(B, state.imagesSeen, cfg.emaHalflifeImages, cfg.emaRampup));
     if (state.earlyLosses.length < window) state.earlyLosses.push(loss);
     losses[s - startStep] = loss;
+    if (opts.monitor) {
+      state.historyAcc.sum += loss;
+      state.historyAcc.count++;
+      if (state.step % opts.monitor.every === 0) _record(state, opts.monitor.measure);
+    }
     runSum += loss;
     runCount++;
 
