@@ -19,7 +19,9 @@ import { buildResult, type ResultInput } from "../lib/results/build.ts";
 import { writeResult } from "../lib/results/io.ts";
 import { writeFigure } from "../lib/results/figures.ts";
 import type { Figure, Result } from "../lib/results/schema.ts";
-import { getProfile, type Profile } from "./profiles.ts";
+import { getProfile, type Profile, withSeed } from "./profiles.ts";
+import { combineVerdicts, SEED_RULE, verdictWord } from "../lib/results/verdict.ts";
+import { seedMetrics } from "../lib/results/seeds.ts";
 import { log } from "../lib/progress.ts";
 
 /** The running experiment's context. */
@@ -49,7 +51,9 @@ export async function startExperiment(
   opts: { network?: boolean } = {},
 ): Promise<Context> {
   const o = parseCommon(args);
-  const profile = getProfile(o.profile);
+  const profile = o.seedIndex === undefined
+    ? getProfile(o.profile)
+    : withSeed(getProfile(o.profile), o.seedIndex);
   const dataset = profile.name === "paper" ? "ffhq" : o.dataset.toLowerCase();
   if (profile.name === "paper" && !o.dataDir) {
     throw new Error(
@@ -59,7 +63,12 @@ export async function startExperiment(
   }
   const blas = loadBlas(o.blas, o.blasPath);
   const backend = opts.network ? await initBackend(o.backend, { blas: blas.name !== "none" }) : null;
-  const outDir = join(o.out, profile.name, dataset);
+  const outDir = join(
+    o.out,
+    profile.name,
+    dataset,
+    ...(o.seedIndex === undefined ? [] : [seedFolder(o.seedIndex)]),
+  );
   log(
     `${claim}: profile ${profile.name}, dataset ${dataset}, BLAS ${blas.name}` +
       (backend ? `, backend ${backend.name}` : ""),
@@ -126,12 +135,75 @@ export async function finishExperiment(
   const path = join(ctx.outDir, `${ctx.claim.toLowerCase()}.json`);
   await writeResult(path, result);
   const v = result.verdict.holds;
-  log(
-    `${ctx.claim}: verdict ${
-      v === true ? "holds" : v === false ? "does not hold" : "partial"
-    }; wrote ${path}`,
-  );
+  log(`${ctx.claim}: verdict ${verdictWord(v)}; wrote ${path}`);
   return { result, path };
+}
+
+/** Folder (inside a result's folder) of the run of seed index `k`. */
+export function seedFolder(k: number): string {
+  return `seed-${k}`;
+}
+
+/**
+ * Run a claim over every training seed of its profile (`profile.zoo.seeds`): once per seed with
+ * `--seed-index k` (results and figures under `seed-<k>/`), then one combined result beside them whose
+ * metrics are the seeds' mean, standard deviation, minimum, maximum and per-seed values
+ * (lib/results/seeds.ts) and whose verdict combines the seeds' verdicts (lib/results/verdict.ts). With one
+ * seed, or with `--seed-index`, it is `run` itself.
+ */
+export async function runSeeded(run: (args: string[]) => Promise<Result>, args: string[]): Promise<Result> {
+  const o = parseCommon(args);
+  const profile = getProfile(o.profile);
+  const seeds = profile.zoo.seeds;
+  if (o.seedIndex !== undefined || seeds.length < 2) return run(args);
+  const startedAt = Date.now();
+  const per: Result[] = [];
+  for (const k of seeds.keys()) {
+    log(`seed ${k + 1}/${seeds.length} (training seed ${seeds[k]})`);
+    per.push(await run([...args, "--seed-index", String(k)]));
+  }
+  const r0 = per[0];
+  const holds = combineVerdicts(per.map((r) => r.verdict.holds));
+  const words = per.map((r) => verdictWord(r.verdict.holds));
+  const { training: _t, trainingHalfB: _b, ...otherSeeds } = r0.seeds as Record<string, number | number[]>;
+  const result = buildResult({
+    claim: r0.claim,
+    title: r0.title,
+    profile: r0.profile,
+    dataset: r0.dataset,
+    config: {
+      seeds: [...seeds],
+      perSeed: per.map((r, k) => ({
+        seed: seeds[k],
+        configHash: r.configHash,
+        result: `${seedFolder(k)}/${r.claim.toLowerCase()}.json`,
+      })),
+    },
+    seeds: { training: [...seeds], ...otherSeeds },
+    metrics: seedMetrics(per.map((r) => r.metrics)),
+    paper: r0.paper,
+    verdict: {
+      holds,
+      criterion: `${r0.verdict.criterion} ${SEED_RULE}`,
+      summary: `Over ${seeds.length} training seeds (${seeds.join(", ")}): ${words.join(", ")}. ` +
+        per.map((r, k) => `Seed ${seeds[k]}: ${r.verdict.summary}`).join(" "),
+    },
+    notes: [
+      `metrics.mean, .sd (sample standard deviation), .min and .max are over the ${seeds.length} training ` +
+      "seeds; metrics.perSeed[k] is seed k's own result (also written in full under seed-<k>/).",
+      ...r0.notes,
+    ],
+    figures: r0.figures.map((f) => ({
+      ...f,
+      path: `${seedFolder(0)}/${f.path}`,
+      caption: `Seed ${seeds[0]}: ${f.caption}`,
+    })),
+  }, { provenance: r0.provenance, startedAt });
+  const dir = join(o.out, profile.name, r0.dataset);
+  const path = join(dir, `${r0.claim.toLowerCase()}.json`);
+  await writeResult(path, result);
+  log(`${r0.claim}: over ${seeds.length} seeds ${verdictWord(holds)} (${words.join(", ")}); wrote ${path}`);
+  return result;
 }
 
 /** Round to `digits` significant digits, so numbers quoted in words are stable across platforms. */

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
+import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import { meanAt, ZOO_SEEDS, zooModel, zooProbes, zooReferences } from "./zoo.ts";
 import { DISTILL_SEED, zooLinear } from "./distill.ts";
 import { BAND_SIGMAS } from "./c6_dataset_size.ts";
@@ -207,4 +207,4 @@ export function c2Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runC2(Deno.args);
+if (import.meta.main) await runSeeded(runC2, Deno.args);

@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
+import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import { ZOO_SEEDS, zooModel, zooProbes, zooReferences } from "./zoo.ts";
 import { DISTILL_SEED, linearToGaussian, zooLinear } from "./distill.ts";
 import { HIGH_SIGMAS } from "./c2_linear_distillation.ts";
@@ -217,4 +217,4 @@ export function c3Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runC3(Deno.args);
+if (import.meta.main) await runSeeded(runC3, Deno.args);

@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
+import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import { rowRmse, sampleGridPng, ZOO_SEEDS, zooModel, zooReferences } from "./zoo.ts";
 import { DISTILL_SEED, piecewiseLinearDenoiser, zooLinear } from "./distill.ts";
 import type { Batch, Denoiser } from "../lib/types.ts";
@@ -170,4 +170,4 @@ export function c4Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runC4(Deno.args);
+if (import.meta.main) await runSeeded(runC4, Deno.args);

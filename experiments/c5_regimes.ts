@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
+import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import {
   heldOutGeneralization,
   meanAt,
@@ -188,4 +188,4 @@ export function c5Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runC5(Deno.args);
+if (import.meta.main) await runSeeded(runC5, Deno.args);

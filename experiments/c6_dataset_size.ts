@@ -19,7 +19,7 @@
  *
  * @module
  */
-import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
+import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import {
   gaussianGeneralization,
   heldOutGeneralization,
@@ -287,4 +287,4 @@ export function c6Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runC6(Deno.args);
+if (import.meta.main) await runSeeded(runC6, Deno.args);

@@ -16,7 +16,7 @@
  *
  * @module
  */
-import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
+import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import {
   gaussianGeneralization,
   heldOutGeneralization,
@@ -254,4 +254,4 @@ export function c7Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runC7(Deno.args);
+if (import.meta.main) await runSeeded(runC7, Deno.args);

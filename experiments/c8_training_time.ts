@@ -18,7 +18,7 @@
  *
  * @module
  */
-import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
+import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import {
   gaussianGeneralization,
   heldOutGeneralization,
@@ -260,4 +260,4 @@ export function c8Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runC8(Deno.args);
+if (import.meta.main) await runSeeded(runC8, Deno.args);

@@ -27,7 +27,7 @@
  *
  * @module
  */
-import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
+import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import {
   C9_SEED_OFFSET,
   gaussianGeneralization,
@@ -411,4 +411,4 @@ export function c9Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runC9(Deno.args);
+if (import.meta.main) await runSeeded(runC9, Deno.args);

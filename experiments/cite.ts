@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { verdictWord } from "../lib/results/verdict.ts";
 import { parseArgs } from "node:util";
 import { latestVersion, resultPath, verifyManifest } from "../lib/results/frozen.ts";
 import { readResult, sha256File } from "../lib/results/io.ts";
@@ -20,11 +21,7 @@ export async function citation(
   await verifyManifest(root, version);
   const path = resultPath(`${root}/${version}`, opts.profile ?? "full", opts.dataset ?? "mnist", claim.id);
   const r = await readResult(path);
-  const holds = r.verdict.holds === true
-    ? "holds"
-    : r.verdict.holds === false
-    ? "does not hold"
-    : "partly holds";
+  const holds = r.verdict.holds === "partial" ? "partly holds" : verdictWord(r.verdict.holds);
   return `${r.claim} ${holds} (${r.profile}, ${r.dataset}): ${r.verdict.summary} — hidden-gaussian ` +
     `${r.artifactVersion}, ${path}, version ${version}, sha256 ${await sha256File(path)}`;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Result } from "../lib/results/schema.ts";
+import { runSeeded } from "./_harness.ts";
 import { c1Table, runC1 } from "./c1_linearity.ts";
 import { c2Table, runC2 } from "./c2_linear_distillation.ts";
 import { c3Table, runC3 } from "./c3_linear_gaussian.ts";
@@ -26,7 +27,7 @@ export interface Claim {
   reported: string;
   /** The Deno task that runs it. */
   task: string;
-  /** Run the experiment with command-line arguments; returns the result written. */
+  /** Run the experiment with command-line arguments (over every training seed where the claim trains); returns the result written. */
   run: (args: string[]) => Promise<Result>;
   /** A markdown table of the result's key numbers, for PAPER.md. */
   table?: (r: Result) => string;
@@ -41,7 +42,7 @@ export const CLAIMS: readonly Claim[] = [
     reported: "N = 68 … 70000 (FFHQ 64×64): LS rises with N; generalising models stay above 0.96 even at " +
       "the least favourable α",
     task: "c1",
-    run: runC1,
+    run: (args) => runSeeded(runC1, args),
     table: c1Table,
   },
   {
@@ -50,7 +51,7 @@ export const CLAIMS: readonly Claim[] = [
       "D_θ is non-linear at intermediate noise, where D_M is far off.",
     reported: "RMSE(D_L, D_θ) < 0.05 for σ in [20, 80] and [0.002, 0.1]; D_M far off at intermediate σ",
     task: "c2",
-    run: runC2,
+    run: (args) => runSeeded(runC2, args),
     table: c2Table,
   },
   {
@@ -60,7 +61,7 @@ export const CLAIMS: readonly Claim[] = [
     reported: "RMSE(D_L, D_G) < 0.05 at all 10 σ; W_σ vs Wiener NMSE < 0.2 for most σ; leading singular " +
       "vectors align for σ ≥ 0.116",
     task: "c3",
-    run: runC3,
+    run: (args) => runSeeded(runC3, args),
     table: c3Table,
   },
   {
@@ -68,7 +69,7 @@ export const CLAIMS: readonly Claim[] = [
     statement: "Samples from D_G and D_L share the structure of D_θ's samples from the same initial noise.",
     reported: "visual grids (FFHQ 64×64)",
     task: "c4",
-    run: runC4,
+    run: (args) => runSeeded(runC4, args),
     table: c4Table,
   },
   {
@@ -78,7 +79,7 @@ export const CLAIMS: readonly Claim[] = [
     reported:
       "memorising (N = 68, 1094) vs generalising (N ≥ 35000): D_L departs from D_G only when memorising",
     task: "c5",
-    run: runC5,
+    run: (args) => runSeeded(runC5, args),
     table: c5Table,
   },
   {
@@ -88,7 +89,7 @@ export const CLAIMS: readonly Claim[] = [
       "the Gaussian denoiser of its training set.",
     reported: "RMSE(D_θ, D_G) falls with N, mostly at σ in [0.1, 20] (FFHQ 64×64, N = 68 … 70000)",
     task: "c6",
-    run: runC6,
+    run: (args) => runSeeded(runC6, args),
     table: c6Table,
   },
   {
@@ -98,7 +99,7 @@ export const CLAIMS: readonly Claim[] = [
       "the Gaussian denoiser.",
     reported: "N = 1094, base channels 4 … 128: RMSE(D_θ, D_G) at intermediate σ falls as channels shrink",
     task: "c7",
-    run: runC7,
+    run: (args) => runSeeded(runC7, args),
     table: c7Table,
   },
   {
@@ -107,7 +108,7 @@ export const CLAIMS: readonly Claim[] = [
       "early stopping generalises.",
     reported: "N = 1094, epochs 187 … 64210: RMSE(D_θ, D_G) falls until about epoch 841, then rises",
     task: "c8",
-    run: runC8,
+    run: (args) => runSeeded(runC8, args),
     table: c8Table,
   },
   {
@@ -117,7 +118,7 @@ export const CLAIMS: readonly Claim[] = [
       "from the same noise, because both are close to the (nearly equal) Gaussian models of their halves.",
     reported: "2 × 35000 FFHQ images (and 2 × 1094 with early stopping or small models): visual grids",
     task: "c9",
-    run: runC9,
+    run: (args) => runSeeded(runC9, args),
     table: c9Table,
   },
   {

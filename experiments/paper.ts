@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { verdictCell } from "../lib/results/verdict.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { findResultFiles, latestVersion, type Manifest } from "../lib/results/frozen.ts";
@@ -155,8 +156,7 @@ export async function renderPaper(root: string, version: string): Promise<string
 export function verdictGrid(results: Result[]): string {
   const cols = [...new Set(results.map((r) => `${r.profile}/${r.dataset}`))];
   const claims = [...new Set(results.map((r) => r.claim))];
-  const cell = (r: Result | undefined) =>
-    !r ? "—" : r.verdict.holds === true ? "yes" : r.verdict.holds === false ? "no" : "partial";
+  const cell = (r: Result | undefined) => !r ? "—" : verdictCell(r.verdict.holds);
   const wall = cols.map((c) =>
     results.filter((r) => `${r.profile}/${r.dataset}` === c).reduce((s, r) => s + r.volatile.wallSeconds, 0)
   );

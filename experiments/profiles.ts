@@ -234,7 +234,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       lr: 2e-3,
       warmupImages: 64,
       seed: 6000,
-      seeds: [6000],
+      seeds: [6000, 6010],
       historyEvery: 10,
       historyHeldOut: 16,
       nProbe: 32,
@@ -407,4 +407,17 @@ export function getProfile(name: string): Profile {
   const p = PROFILES[name];
   if (!p) throw new Error(`unknown profile '${name}'; known profiles: ${Object.keys(PROFILES).join(", ")}`);
   return p;
+}
+
+/** The profile with training seed `profile.zoo.seeds[k]` in force: the run of seed index `k`. */
+export function withSeed(profile: Profile, k: number): Profile {
+  const seeds = profile.zoo.seeds;
+  if (!Number.isInteger(k) || k < 0 || k >= seeds.length) {
+    throw new RangeError(
+      `--seed-index ${k}: profile ${profile.name} has ${seeds.length} seed(s) (indices 0…${
+        seeds.length - 1
+      })`,
+    );
+  }
+  return { ...profile, zoo: { ...profile.zoo, seed: seeds[k] } };
 }

@@ -9,6 +9,7 @@ import { parseCommon } from "../lib/cli.ts";
 import { formatSeconds, log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
 import { CLAIMS, getClaim } from "./claims.ts";
+import { verdictCell } from "../lib/results/verdict.ts";
 
 /** Markdown verdict table of results. */
 export function verdictTable(results: Result[]): string {
@@ -17,7 +18,7 @@ export function verdictTable(results: Result[]): string {
     "| --- | --- | --- | --- | --- | --- |",
   ];
   for (const r of results) {
-    const holds = r.verdict.holds === true ? "yes" : r.verdict.holds === false ? "no" : "partial";
+    const holds = verdictCell(r.verdict.holds);
     const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
     lines.push(
       `| ${r.claim} | ${r.profile} | ${r.dataset} | ${cell(r.paper.reported)} | ${

@@ -22,7 +22,7 @@ import type { Batch, Denoiser, ImageSet } from "../lib/types.ts";
 import { batch, rows } from "../lib/types.ts";
 import type { Context } from "./_harness.ts";
 import { loadImages } from "./_harness.ts";
-import type { Profile } from "./profiles.ts";
+import { type Profile, withSeed } from "./profiles.ts";
 import { getTrainedModel, loadDenoiser, type ModelSpec, type TrainedModel } from "../lib/training/model.ts";
 import { cacheKey, specJson } from "../lib/training/cache.ts";
 import { defaultShippedRoot } from "../lib/training/shipped.ts";
@@ -218,17 +218,6 @@ export interface PlannedModel {
   claims: string[];
   /** True when a claim reads its snapshots (C8), so they are shipped too. */
   snapshots: boolean;
-}
-
-/** The profile with training seed `profile.zoo.seeds[k]` in force: the run of seed index `k`. */
-export function withSeed(profile: Profile, k: number): Profile {
-  const seeds = profile.zoo.seeds;
-  if (!Number.isInteger(k) || k < 0 || k >= seeds.length) {
-    throw new RangeError(
-      `seed index ${k}: profile ${profile.name} has ${seeds.length} seed(s) (indices 0…${seeds.length - 1})`,
-    );
-  }
-  return { ...profile, zoo: { ...profile.zoo, seed: seeds[k] } };
 }
 
 /** Every zoo model the claims of `profile` use (C1, C2–C5, C6, C7, C8, C9), each once, for every seed. */

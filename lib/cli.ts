@@ -24,6 +24,8 @@ export interface CommonOptions {
   out: string;
   /** Folder of the user's own PNG images (the `paper` profile's FFHQ). */
   dataDir?: string;
+  /** Run only training seed `profile.zoo.seeds[seedIndex]` (default: every seed, combined). */
+  seedIndex?: number;
   /** Positional arguments (e.g. claim ids). */
   positionals: string[];
 }
@@ -42,6 +44,7 @@ export function parseCommon(args: string[], defaults: { profile?: string } = {})
       retrain: { type: "boolean", default: false },
       out: { type: "string", default: "results/latest" },
       "data-dir": { type: "string" },
+      "seed-index": { type: "string" },
     },
   });
   const v = { ...values };
@@ -50,6 +53,10 @@ export function parseCommon(args: string[], defaults: { profile?: string } = {})
   }
   if (!["auto", "openblas", "off"].includes(v.blas!)) {
     throw new Error(`--blas ${v.blas}: choose one of auto, openblas, off`);
+  }
+  const seedIndex = v["seed-index"] === undefined ? undefined : Number(v["seed-index"]);
+  if (seedIndex !== undefined && !(Number.isInteger(seedIndex) && seedIndex >= 0)) {
+    throw new Error(`--seed-index ${v["seed-index"]}: expected an integer ≥ 0`);
   }
   return {
     profile: v.profile!,
@@ -60,6 +67,7 @@ export function parseCommon(args: string[], defaults: { profile?: string } = {})
     retrain: v.retrain!,
     out: v.out!,
     dataDir: v["data-dir"],
+    ...(seedIndex === undefined ? {} : { seedIndex }),
     positionals,
   };
 }

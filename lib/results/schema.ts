@@ -55,8 +55,12 @@ export interface PaperValue {
 
 /** Whether the claim holds here, judged by a criterion fixed before looking at the numbers. */
 export interface Verdict {
-  /** `true`, `false`, or `"partial"` (the shape holds in part; the summary says which part). */
-  holds: boolean | "partial";
+  /**
+   * `true`, `false`, `"partial"` (the shape holds in part; the summary says which part), or
+   * `"inconclusive"` (independent training seeds disagree: the margin lies inside the seed spread;
+   * lib/results/seeds.ts).
+   */
+  holds: boolean | "partial" | "inconclusive";
   /** The criterion, in words, written before the experiment was run. */
   criterion: string;
   /** What was found, in words, with the deciding numbers. */
@@ -288,8 +292,10 @@ export function validateResult(obj: unknown, fileName: string): Result {
   if (v.object(obj, "", "verdict")) {
     const p = obj.verdict as Record<string, unknown>;
     v.keys(p, "verdict", VERDICT_KEYS);
-    if ("holds" in p && typeof p.holds !== "boolean" && p.holds !== "partial") {
-      errs.push(`verdict.holds: expected true, false or "partial", got ${_describe(p.holds)}`);
+    if ("holds" in p && typeof p.holds !== "boolean" && p.holds !== "partial" && p.holds !== "inconclusive") {
+      errs.push(
+        `verdict.holds: expected true, false, "partial" or "inconclusive", got ${_describe(p.holds)}`,
+      );
     }
     v.nonEmptyString(p, "verdict", "criterion");
     v.nonEmptyString(p, "verdict", "summary");
