@@ -22,6 +22,7 @@ import type { Figure, Result } from "../lib/results/schema.ts";
 import { getProfile, type Profile, withSeed } from "./profiles.ts";
 import { combineVerdicts, SEED_RULE, verdictWord } from "../lib/results/verdict.ts";
 import { seedMetrics } from "../lib/results/seeds.ts";
+import { CONVERGENCE_NOTE_PREFIX, convergenceNote, resetUsedModels } from "./_models_used.ts";
 import { log } from "../lib/progress.ts";
 
 /** The running experiment's context. */
@@ -61,6 +62,7 @@ export async function startExperiment(
         `pass --data-dir <folder of PNGs> (and, for trained networks, a GPU backend: --backend tensorflow-gpu)`,
     );
   }
+  resetUsedModels();
   const blas = loadBlas(o.blas, o.blasPath);
   const backend = opts.network ? await initBackend(o.backend, { blas: blas.name !== "none" }) : null;
   const outDir = join(
@@ -128,8 +130,10 @@ export async function finishExperiment(
       : "none",
     blas: describeBlas(blasInfo()),
   });
+  const note = convergenceNote();
+  const notes = [...(input.notes ?? []), ...(note ? [note] : [])];
   const result = buildResult(
-    { ...input, claim: ctx.claim, profile: ctx.profile.name, dataset: ctx.dataset, figures: figs },
+    { ...input, notes, claim: ctx.claim, profile: ctx.profile.name, dataset: ctx.dataset, figures: figs },
     { provenance, startedAt: ctx.startedAt },
   );
   const path = join(ctx.outDir, `${ctx.claim.toLowerCase()}.json`);
@@ -191,7 +195,10 @@ export async function runSeeded(run: (args: string[]) => Promise<Result>, args: 
     notes: [
       `metrics.mean, .sd (sample standard deviation), .min and .max are over the ${seeds.length} training ` +
       "seeds; metrics.perSeed[k] is seed k's own result (also written in full under seed-<k>/).",
-      ...r0.notes,
+      ...r0.notes.filter((n) => !n.startsWith(CONVERGENCE_NOTE_PREFIX)),
+      ...per.flatMap((r, k) =>
+        r.notes.filter((n) => n.startsWith(CONVERGENCE_NOTE_PREFIX)).map((n) => `Seed ${seeds[k]}: ${n}`)
+      ),
     ],
     figures: r0.figures.map((f) => ({
       ...f,

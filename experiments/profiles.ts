@@ -142,6 +142,11 @@ export interface DistillConfig {
   samples: number;
   /** Leading singular vectors of W_σ compared with the principal components (C3). */
   alignK: number;
+  /**
+   * Held-out images D_L is fitted on (experiments/distill.ts): test-split images after the probes and
+   * the training history's held-out batch, disjoint from both and from every training set.
+   */
+  fitImages: number;
 }
 
 /** C4 (samples of D_θ, D_L, D_G, D_M from the same noise): sampler settings. */
@@ -245,7 +250,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
     c7: { n: 8, capacities: [2, 4], sigmas: _sigmas },
     c8: { n: 8, baseChannels: 4, steps: 40, sigmas: _sigmas },
     c1: { ns: [8, 32], baseChannels: 4, sigmas: _sigmas, pairs: 16, alphaSquared: _alpha2 },
-    distill: { n: 32, baseChannels: 4, sigmas: _sigmas, samples: 256, alignK: 4 },
+    distill: { n: 32, baseChannels: 4, sigmas: _sigmas, samples: 256, alignK: 4, fitImages: 64 },
     c4: { count: 8 },
     c5: { ns: [8, 32], baseChannels: 4, sigmas: _sigmas },
     c9: { nGeneralising: 32, nMemorising: 8, baseChannels: 4, count: 8 },
@@ -292,7 +297,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
     c7: { n: 64, capacities: [2, 4, 8, 16], sigmas: _sigmas },
     c8: { n: 64, baseChannels: 16, steps: 1000, sigmas: _sigmas },
     c1: { ns: [16, 64, 256, 1024], baseChannels: 8, sigmas: _sigmas, pairs: 100, alphaSquared: _alpha2 },
-    distill: { n: 1024, baseChannels: 8, sigmas: _sigmas, samples: 4096, alignK: 8 },
+    distill: { n: 1024, baseChannels: 8, sigmas: _sigmas, samples: 4096, alignK: 8, fitImages: 2048 },
     c4: { count: 64 },
     c5: { ns: [16, 64, 256, 1024], baseChannels: 8, sigmas: _sigmas },
     // C9 adds two C = 8 models (images 1024…2047 and 16…31): ≈ 2 × 95 s.
@@ -345,7 +350,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       pairs: 100,
       alphaSquared: _alpha2,
     },
-    distill: { n: 8192, baseChannels: 8, sigmas: _sigmas, samples: 8192, alignK: 8 },
+    distill: { n: 8192, baseChannels: 8, sigmas: _sigmas, samples: 8192, alignK: 8, fitImages: 2048 },
     c4: { count: 100 },
     c5: { ns: [16, 64, 256, 1024, 8192], baseChannels: 8, sigmas: _sigmas },
     c9: { nGeneralising: 8192, nMemorising: 16, baseChannels: 8, count: 100 },
@@ -395,7 +400,14 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       pairs: 100,
       alphaSquared: _alpha2,
     },
-    distill: { n: 70000, baseChannels: 128, sigmas: _sigmas, samples: 70000, alignK: 8 },
+    distill: {
+      n: 70000,
+      baseChannels: 128,
+      sigmas: _sigmas,
+      samples: 70000,
+      alignK: 8,
+      fitImages: 4096,
+    },
     c4: { count: 100 },
     c5: { ns: [68, 1094, 35000, 70000], baseChannels: 128, sigmas: _sigmas },
     c9: { nGeneralising: 35000, nMemorising: 1094, baseChannels: 128, count: 100 },

@@ -23,7 +23,14 @@ import { batch, rows } from "../lib/types.ts";
 import type { Context } from "./_harness.ts";
 import { loadImages } from "./_harness.ts";
 import { type Profile, withSeed } from "./profiles.ts";
-import { getTrainedModel, loadDenoiser, type ModelSpec, type TrainedModel } from "../lib/training/model.ts";
+import {
+  getTrainedModel,
+  loadDenoiser,
+  type ModelSpec,
+  readHistory,
+  type TrainedModel,
+} from "../lib/training/model.ts";
+import { recordUsedModel } from "./_models_used.ts";
 import { cacheKey, specJson } from "../lib/training/cache.ts";
 import { defaultShippedRoot } from "../lib/training/shipped.ts";
 import { trainConfig } from "../lib/training/train.ts";
@@ -194,6 +201,11 @@ export async function zooModel(
     },
   );
   if (retrain) _retrained.add(key);
+  const history = await readHistory(model.dir);
+  recordUsedModel(key, {
+    label: `${label} seed ${spec.train.seed}`,
+    convergence: history?.convergence ?? null,
+  });
   const from = model.trained
     ? `trained in ${((performance.now() - t0) / 1000).toFixed(1)} s`
     : model.shipped

@@ -56,6 +56,18 @@ export function wienerGains(model: GaussianModel, sigma: number): Float64Array {
 }
 
 /**
+ * The gap g_k − g_{k+1} between the k-th and (k+1)-th largest Wiener gains λ_i/(λ_i+σ²) (k ≥ 1): how well
+ * the k leading directions of the Wiener filter are separated from the rest at σ.
+ */
+export function wienerGainGap(model: GaussianModel, sigma: number, k: number): number {
+  const g = [...wienerGains(model, sigma)].sort((a, b) => b - a);
+  if (!Number.isInteger(k) || k < 1 || k >= g.length) {
+    throw new RangeError(`gaussian.ts wienerGainGap: k must be in 1..${g.length - 1}, got ${k}`);
+  }
+  return g[k - 1] - g[k];
+}
+
+/**
  * D_G(x; σ) = μ + U diag(λ/(λ+σ²)) Uᵀ (x − μ), the optimal denoiser of the fitted Gaussian
  * (PAPER-NOTES D_G; Theorem 1). σ = ∞ gives μ; σ = 0 the projection onto μ + span{u_i : λ_i > 0}.
  */

@@ -151,3 +151,23 @@ function _checkSquare(m: Float64Array, d: number, name: string): void {
     throw new RangeError(`spectral.ts: ${name} has ${m.length} entries, expected d² = ${d}² = ${d * d}`);
   }
 }
+
+/**
+ * Overlap of the subspaces spanned by the first k columns of A (d × ka) and of B (d × kb), both with
+ * orthonormal columns: ‖A_kᵀ B_k‖²_F / k, 1 for the same subspace and k/d on average for random ones. Unlike
+ * a matching of vectors one by one, it does not depend on the order or rotation of vectors within the
+ * subspace (which is not identifiable where singular values are nearly equal).
+ */
+export function subspaceOverlap(
+  A: Float64Array,
+  ka: number,
+  B: Float64Array,
+  kb: number,
+  d: number,
+  k: number,
+): number {
+  const m = alignmentMatrix(A, ka, B, kb, d, k);
+  let s = 0;
+  for (const v of m) s += v * v;
+  return s / k;
+}
