@@ -37,24 +37,30 @@ import { batch } from "../lib/types.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
 
-/** The level the criterion judges (PILOT-NOTES: the training-time effect shows at σ ≈ 1.5). */
+/** The level v2's criterion judged, reported beside v3's band mean. */
 export const CRITERION_SIGMA = 1.502;
 
-/** The informative levels σ ∈ [0.1, 4] (PILOT-NOTES), whose mean is reported beside the criterion. */
+/** The informative levels σ ∈ [0.1, 4], whose mean the criterion judges. */
 export const BAND_SIGMAS: readonly number[] = [4.066, 1.502, 0.47, 0.1166];
 
 /** How far above the minimum the last snapshot must be for the rise to count (relative). */
 export const MIN_RISE = 0.05;
 
-/** The verdict's criterion, in words; fixed before the experiment was first run. */
-export const CRITERION = `Holds when, over the snapshots of one run (and its last step), RMSE(D_θ, D_G) at ` +
-  `σ = ${CRITERION_SIGMA} (eq. 10, noisy held-out probes) (a) is smallest at an interior snapshot — neither ` +
-  `the first nor the last — and (b) ends at least ${
+/**
+ * The verdict's criterion (v3), in words; fixed before any v3 result. v2 judged one level (σ = 1.502) and
+ * counted a first snapshot that lay inside the learning-rate warm-up.
+ */
+export const CRITERION = `Judged on the mean of RMSE(D_θ, D_G) (eq. 10, noisy held-out probes) over the ` +
+  `informative levels σ ∈ [0.1, 4] (${
+    BAND_SIGMAS.join(", ")
+  }), over the snapshots of one run (and its last ` +
+  `step) taken after the learning-rate warm-up has ended (steps × batch > warm-up images). Holds when it ` +
+  `(a) is smallest at an interior judged snapshot — neither the first nor the last — and (b) ends at least ` +
+  `${
     MIN_RISE * 100
-  }% above that minimum. Partial when (a) holds but ` +
-  "the rise is smaller than that; does not hold when the minimum is at the first or the last snapshot. The " +
-  "mean over σ ∈ [0.1, 4], the distance to D_M and GL over the snapshots are reported beside it and do not " +
-  "enter the verdict.";
+  }% above that minimum. Partial when (a) holds but the rise is smaller; does not hold when ` +
+  "the minimum is at the first or the last judged snapshot. σ = 1.502 alone, the distance to D_M and GL " +
+  "(whether the run ends memorising: GL below GL_ref) are reported beside it.";
 
 /** Run C8 with command-line `args`; returns the result written. */
 export async function runC8(args: string[]): Promise<Result> {
@@ -105,20 +111,25 @@ export async function runC8(args: string[]): Promise<Result> {
   const epochs = steps.map((s) => (s * zoo.batchSize) / cfg.n);
 
   // Verdict
-  const iMin = atSigma.indexOf(Math.min(...atSigma));
-  const interior = iMin > 0 && iMin < steps.length - 1;
-  const rise = atSigma.at(-1)! / atSigma[iMin] - 1;
+  const judged = steps.map((s, i) => [s, i] as const).filter(([s]) => s * zoo.batchSize > zoo.warmupImages);
+  const judgedBand = judged.map(([, i]) => bandToG[i]);
+  const jMin = judgedBand.indexOf(Math.min(...judgedBand));
+  const interior = judged.length >= 3 && jMin > 0 && jMin < judged.length - 1;
+  const rise = judgedBand.at(-1)! / judgedBand[jMin] - 1;
   const rose = rise >= MIN_RISE;
   const holds = interior && rose ? true : interior ? "partial" : false;
-  const bandMin = bandToG.indexOf(Math.min(...bandToG));
+  const iMinSigma = atSigma.indexOf(Math.min(...atSigma));
+  const endsMemorising = gl.at(-1)! < glRef;
   const summary =
-    `RMSE(D_θ, D_G) at σ = ${CRITERION_SIGMA} over steps ${steps.join(", ")}: ${
-      atSigma.map((x) => sig(x)).join(", ")
-    }; minimum at step ${steps[iMin]} (${interior ? "interior" : "an end point"}), last ${
-      sig(rise * 100, 2)
-    }% above it (${rose ? "≥" : "<"} ${MIN_RISE * 100}%). Mean over σ ∈ [0.1, 4]: ${
-      bandToG.map((x) => sig(x)).join(", ")
-    } (minimum at step ${steps[bandMin]}). GL of D_θ's samples ${
+    `Mean RMSE(D_θ, D_G) over σ ∈ [0.1, 4] at steps ${judged.map(([s]) => s).join(", ")} (after the ` +
+    `warm-up): ${judgedBand.map((x) => sig(x)).join(", ")}; minimum at step ${judged[jMin][0]} (${
+      interior ? "interior" : "an end point"
+    }), last ${sig(rise * 100, 2)}% above it (${rose ? "≥" : "<"} ${
+      MIN_RISE * 100
+    }%). At σ = ${CRITERION_SIGMA} ` +
+    `over all steps ${steps.join(", ")}: ${atSigma.map((x) => sig(x)).join(", ")} (minimum at step ${
+      steps[iMinSigma]
+    }). The run ${endsMemorising ? "ends memorising" : "does not end memorising"}: GL of D_θ's samples ${
       gl.map((x) => sig(x)).join(", ")
     }; GL_ref of ` +
     `held-out images ${sig(glRef)}, of D_G's samples ${sig(glGaussian)}.`;
@@ -210,8 +221,11 @@ export async function runC8(args: string[]): Promise<Result> {
       atSigmaToGaussian: atSigma,
       atSigmaToMultiDelta: atSigmaToM,
       bandToGaussian: bandToG,
-      minimumStep: steps[iMin],
+      judgedSteps: judged.map(([st]) => st),
+      minimumStep: judged[jMin][0],
+      minimumStepAtSigma: steps[iMinSigma],
       rise,
+      endsMemorising: Number(endsMemorising),
       gl,
       glRef,
       glGaussian,
