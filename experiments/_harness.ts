@@ -18,6 +18,7 @@ import { collectProvenance } from "../lib/results/provenance.ts";
 import { buildResult, type ResultInput } from "../lib/results/build.ts";
 import { writeResult } from "../lib/results/io.ts";
 import { writeFigure } from "../lib/results/figures.ts";
+import { assertNotFrozen } from "../lib/results/frozen.ts";
 import type { Figure, Result } from "../lib/results/schema.ts";
 import { getProfile, type Profile } from "./profiles.ts";
 import { log } from "../lib/progress.ts";
@@ -57,6 +58,7 @@ export async function startExperiment(
         `pass --data-dir <folder of PNGs> (and, for trained networks, a GPU backend: --backend tensorflow-gpu)`,
     );
   }
+  await checkOutWritable(join(o.out, profile.name, dataset));
   const blas = loadBlas(o.blas, o.blasPath);
   const backend = opts.network ? await initBackend(o.backend, { blas: blas.name !== "none" }) : null;
   const outDir = join(o.out, profile.name, dataset);
@@ -65,6 +67,22 @@ export async function startExperiment(
       (backend ? `, backend ${backend.name}` : ""),
   );
   return { claim, opts: o, profile, dataset, blas, backend, outDir, startedAt: Date.now() };
+}
+
+/**
+ * Fail before any computation when the results cannot be written to `outDir`: inside a frozen version
+ * (results/v*), or a folder that cannot be created or written (the error names it and the cause).
+ */
+export async function checkOutWritable(outDir: string): Promise<void> {
+  assertNotFrozen(outDir);
+  const probe = join(outDir, `.write-probe-${Deno.pid}.tmp`);
+  try {
+    await Deno.mkdir(outDir, { recursive: true });
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (e) {
+    throw new Error(`--out: cannot write results to ${outDir}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /**

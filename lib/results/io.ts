@@ -8,6 +8,7 @@
 
 import { basename, dirname, join } from "node:path";
 import { sha256Hex } from "./canonical.ts";
+import { assertNotFrozen } from "./frozen.ts";
 import {
   FIGURE_KEYS,
   PROVENANCE_KEYS,
@@ -61,10 +62,11 @@ export function formatResult(result: Result): string {
 }
 
 /**
- * Validate `result` (refusing to write an invalid one) and write it atomically in the stored form
+ * Validate `result` (refusing to write an invalid one, or one inside a frozen version) and write it atomically in the stored form
  * (`formatResult`). Returns the SHA-256 of the written bytes.
  */
 export async function writeResult(path: string, result: Result): Promise<string> {
+  assertNotFrozen(path);
   validateResult(result, path);
   const text = formatResult(result);
   await writeFileAtomic(path, text);
