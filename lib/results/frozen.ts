@@ -9,6 +9,7 @@
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { readResult, sha256File, writeFileAtomic } from "./io.ts";
 import type { Result } from "./schema.ts";
+import { sweepStale } from "../sweep.ts";
 
 /** A well-formed version name: `v` and a positive integer without leading zeros (v1, v2, …, v10). */
 export const VERSION_PATTERN: RegExp = /^v[1-9][0-9]*$/;
@@ -137,6 +138,9 @@ export async function freezeVersion(
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
+  // Complete or drop what a killed claim left half-written, so a result and its figures freeze together.
+  await sweepStale(from, { recursive: true });
+  await sweepStale(root);
   const files = findResultFiles(from);
   if (files.length === 0) throw new Error(`freeze: no results under ${from}; run the claims first`);
   const staging = join(root, `.${version}.staging.${Deno.pid}`);

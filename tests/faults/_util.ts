@@ -53,3 +53,49 @@ export async function runDeno(
   const dec = new TextDecoder();
   return { code: out.code, stderr: dec.decode(out.stderr), stdout: dec.decode(out.stdout) };
 }
+
+/** The pid of a process that has exited (for stale files "of a dead process"). */
+export async function deadPid(): Promise<number> {
+  const child = new Deno.Command("true", { stdout: "null", stderr: "null" }).spawn();
+  await child.status;
+  return child.pid;
+}
+
+/**
+ * Copy the shipped models `keys` (from models/) into a temp root with an INDEX.json listing only them;
+ * returns the root.
+ */
+export async function shippedCopy(keys: string[]): Promise<string> {
+  const src = `${REPO}/models`;
+  const root = await Deno.makeTempDir({ prefix: "hg-models-" });
+  const index = JSON.parse(await Deno.readTextFile(`${src}/INDEX.json`)) as { key: string }[];
+  const cp = async (from: string, to: string) => {
+    await Deno.mkdir(to, { recursive: true });
+    for (const e of Deno.readDirSync(from)) {
+      if (e.isDirectory) await cp(`${from}/${e.name}`, `${to}/${e.name}`);
+      else await Deno.copyFile(`${from}/${e.name}`, `${to}/${e.name}`);
+    }
+  };
+  for (const k of keys) await cp(`${src}/${k}`, `${root}/${k}`);
+  const entries = index.filter((e) => keys.includes(e.key));
+  await Deno.writeTextFile(`${root}/INDEX.json`, JSON.stringify(entries, null, 1) + "\n");
+  return root;
+}
+
+/** Run `fn` capturing what it logs on stderr (lib/progress.ts), with HG_QUIET unset. */
+export async function captureStderr<T>(fn: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
+  const lines: string[] = [];
+  const write = Deno.stderr.writeSync;
+  const quiet = Deno.env.get("HG_QUIET");
+  Deno.env.delete("HG_QUIET");
+  Deno.stderr.writeSync = (b: Uint8Array) => {
+    lines.push(...new TextDecoder().decode(b).split("\n").filter((l) => l));
+    return b.length;
+  };
+  try {
+    return { value: await fn(), lines };
+  } finally {
+    Deno.stderr.writeSync = write;
+    if (quiet !== undefined) Deno.env.set("HG_QUIET", quiet);
+  }
+}
