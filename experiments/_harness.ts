@@ -16,8 +16,11 @@ import { firstN, imageRange, resizeArea } from "../lib/data/transform.ts";
 import type { ImageSet } from "../lib/types.ts";
 import { collectProvenance } from "../lib/results/provenance.ts";
 import { buildResult, type ResultInput } from "../lib/results/build.ts";
-import { writeResult } from "../lib/results/io.ts";
-import { writeFigure } from "../lib/results/figures.ts";
+import { formatResult, writeFilesTogether, writeResult } from "../lib/results/io.ts";
+import { validateResult } from "../lib/results/schema.ts";
+import { sweepStale } from "../lib/sweep.ts";
+import { assertNotFrozen } from "../lib/results/frozen.ts";
+import { checkMetricsSane } from "../lib/results/sanity.ts";
 import type { Figure, Result } from "../lib/results/schema.ts";
 import { getProfile, type Profile, withSeed } from "./profiles.ts";
 import { combineVerdicts, SEED_RULE, verdictWord } from "../lib/results/verdict.ts";
@@ -63,6 +66,8 @@ export async function startExperiment(
     );
   }
   resetUsedModels();
+  await checkOutWritable(join(o.out, profile.name, dataset));
+  await sweepStale(join(o.out, profile.name, dataset));
   const blas = loadBlas(o.blas, o.blasPath);
   const backend = opts.network ? await initBackend(o.backend, { blas: blas.name !== "none" }) : null;
   const outDir = join(
@@ -76,6 +81,22 @@ export async function startExperiment(
       (backend ? `, backend ${backend.name}` : ""),
   );
   return { claim, opts: o, profile, dataset, blas, backend, outDir, startedAt: Date.now() };
+}
+
+/**
+ * Fail before any computation when the results cannot be written to `outDir`: inside a frozen version
+ * (results/v*), or a folder that cannot be created or written (the error names it and the cause).
+ */
+export async function checkOutWritable(outDir: string): Promise<void> {
+  assertNotFrozen(outDir);
+  const probe = join(outDir, `.write-probe-${Deno.pid}.tmp`);
+  try {
+    await Deno.mkdir(outDir, { recursive: true });
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
+  } catch (e) {
+    throw new Error(`--out: cannot write results to ${outDir}: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 /**
@@ -112,17 +133,30 @@ export interface FigureFile {
   caption: string;
 }
 
-/** Write the figures and the result (atomically); returns the result and its path. */
+/**
+ * Check the metrics are sane (lib/results/sanity.ts), then write the figures and the result together
+ * (all or none); returns the result and its path.
+ */
 export async function finishExperiment(
   ctx: Context,
   input: Omit<ResultInput, "claim" | "profile" | "dataset" | "figures">,
   figures: FigureFile[],
 ): Promise<{ result: Result; path: string }> {
-  const figs: Figure[] = [];
-  for (const f of figures) {
-    await writeFigure(join(ctx.outDir, f.name), f.content);
-    figs.push({ path: f.name, kind: f.name.endsWith(".png") ? "png" : "svg", caption: f.caption });
+  const insane = checkMetricsSane(input.metrics as Record<string, unknown>);
+  if (insane.length) {
+    throw new Error(
+      `${ctx.claim} (${ctx.profile.name}, ${ctx.dataset}): refusing to judge: ${
+        insane.slice(0, 3).join("; ")
+      }` +
+        `${insane.length > 3 ? ` (and ${insane.length - 3} more)` : ""}; a model has probably diverged — ` +
+        "retrain it (--retrain); no result was written",
+    );
   }
+  const figs: Figure[] = figures.map((f) => ({
+    path: f.name,
+    kind: f.name.endsWith(".png") ? "png" : "svg",
+    caption: f.caption,
+  }));
   const provenance = await collectProvenance({
     backend: ctx.backend
       ? `${ctx.backend.name} (${ctx.backend.kernels.length} kernel replacements` +
@@ -137,7 +171,13 @@ export async function finishExperiment(
     { provenance, startedAt: ctx.startedAt },
   );
   const path = join(ctx.outDir, `${ctx.claim.toLowerCase()}.json`);
-  await writeResult(path, result);
+  assertNotFrozen(path);
+  validateResult(result, path);
+  // The JSON and its figures appear together or not at all (lib/results/io.ts writeFilesTogether).
+  await writeFilesTogether(ctx.outDir, [
+    ...figures.map((f) => ({ name: f.name, data: f.content })),
+    { name: `${ctx.claim.toLowerCase()}.json`, data: formatResult(result) },
+  ]);
   const v = result.verdict.holds;
   log(`${ctx.claim}: verdict ${verdictWord(v)}; wrote ${path}`);
   return { result, path };

@@ -6,7 +6,7 @@
  */
 import { verdictWord } from "../lib/results/verdict.ts";
 import { parseArgs } from "node:util";
-import { latestVersion, resultPath, verifyManifest } from "../lib/results/frozen.ts";
+import { frozenResultPath, latestVersion, verifyManifest } from "../lib/results/frozen.ts";
 import { readResult, sha256File } from "../lib/results/io.ts";
 import { getClaim } from "./claims.ts";
 
@@ -18,8 +18,8 @@ export async function citation(
   const root = opts.root ?? "results";
   const claim = getClaim(claimId);
   const version = opts.version ?? latestVersion(root);
-  await verifyManifest(root, version);
-  const path = resultPath(`${root}/${version}`, opts.profile ?? "full", opts.dataset ?? "mnist", claim.id);
+  const manifest = await verifyManifest(root, version);
+  const path = frozenResultPath(root, manifest, opts.profile ?? "full", opts.dataset ?? "mnist", claim.id);
   const r = await readResult(path);
   const holds = r.verdict.holds === "partial" ? "partly holds" : verdictWord(r.verdict.holds);
   return `${r.claim} ${holds} (${r.profile}, ${r.dataset}): ${r.verdict.summary} — hidden-gaussian ` +

@@ -16,6 +16,12 @@ if (import.meta.main) {
   });
   const next = `v${(listVersions().map((v) => Number(v.slice(1))).at(-1) ?? 0) + 1}`;
   const version = values.version ?? next;
-  const m = await freezeVersion(values.from!, version, { artifactVersion: ARTIFACT_VERSION });
+  let m;
+  try {
+    m = await freezeVersion(values.from!, version, { artifactVersion: ARTIFACT_VERSION });
+  } catch (e) {
+    console.error(`freeze: ${(e as Error).message.replace(/^freeze: /, "")}`);
+    Deno.exit(1);
+  }
   log(`freeze: wrote results/${version} (${m.files.length} files)`);
 }

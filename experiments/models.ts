@@ -9,51 +9,20 @@
  */
 import { startExperiment } from "./_harness.ts";
 import { zooKey, zooModel, zooPlan, zooSpec } from "./zoo.ts";
-import { defaultShippedRoot, exportShipped } from "../lib/training/shipped.ts";
+import {
+  defaultShippedRoot,
+  exportShipped,
+  readShippedIndex,
+  type ShippedIndexEntry,
+  shippedIndexPath,
+} from "../lib/training/shipped.ts";
+import { weightsSha256 } from "../lib/training/integrity.ts";
+import { sweepStale } from "../lib/sweep.ts";
 import { snapshotDir } from "../lib/training/model.ts";
 import { writeFileAtomic } from "../lib/results/io.ts";
 import { log } from "../lib/progress.ts";
 
-/** One entry of models/INDEX.json. */
-export interface ShippedIndexEntry {
-  /** Cache key (the directory name). */
-  key: string;
-  /** Profile and dataset it was made for. */
-  profile: string;
-  /** Dataset. */
-  dataset: string;
-  /** Training images: n from start. */
-  n: number;
-  /** First training image. */
-  start: number;
-  /** Base channels C. */
-  baseChannels: number;
-  /** Steps. */
-  steps: number;
-  /** Training seed. */
-  seed?: number;
-  /** Shipped snapshot steps. */
-  snapshots: number[];
-  /** Claims that read it. */
-  claims: string[];
-  /** Bytes of shipped weights. */
-  bytes: number;
-}
-
-/** Path of the index of shipped models. */
-export function shippedIndexPath(root = defaultShippedRoot()): string {
-  return `${root}/INDEX.json`;
-}
-
-/** Read models/INDEX.json (an empty list when there is none). */
-export async function readShippedIndex(root = defaultShippedRoot()): Promise<ShippedIndexEntry[]> {
-  try {
-    return JSON.parse(await Deno.readTextFile(shippedIndexPath(root)));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw new Error(`${shippedIndexPath(root)}: ${(e as Error).message}`);
-  }
-}
+export { readShippedIndex, type ShippedIndexEntry, shippedIndexPath };
 
 /** One shard of a job array: index `i` of `n`. */
 export interface Shard {
@@ -111,6 +80,7 @@ export async function runModels(args: string[]): Promise<ShippedIndexEntry[]> {
   const { shard, rest } = parseShard(args);
   const ctx = await startExperiment("models", rest, { network: true });
   const root = defaultShippedRoot();
+  await sweepStale(root);
   const plan = shardOf(zooPlan(ctx.profile), shard);
   log(
     `models: ${plan.length} models for profile ${ctx.profile.name}, dataset ${ctx.dataset}` +
@@ -138,10 +108,11 @@ export async function runModels(args: string[]): Promise<ShippedIndexEntry[]> {
       snapshots: snaps,
       claims: p.claims,
       bytes,
+      sha256: await weightsSha256(`${root}/${key}`),
     });
   }
   // Re-read just before writing: another shard may have added its models meanwhile.
-  const keep = (await readShippedIndex(root)).filter((e) => !entries.some((x) => x.key === e.key));
+  const keep = (await readShippedIndex(root) ?? []).filter((e) => !entries.some((x) => x.key === e.key));
   const all = [...keep, ...entries].sort((a, b) =>
     `${a.profile}/${a.dataset}/${a.key}`.localeCompare(`${b.profile}/${b.dataset}/${b.key}`)
   );

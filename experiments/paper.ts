@@ -8,7 +8,7 @@
 import { verdictCell } from "../lib/results/verdict.ts";
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { findResultFiles, latestVersion, type Manifest } from "../lib/results/frozen.ts";
+import { latestVersion, listedResultFiles, type Manifest, verifyManifest } from "../lib/results/frozen.ts";
 import { readResult, writeFileAtomic } from "../lib/results/io.ts";
 import type { Result } from "../lib/results/schema.ts";
 import { CLAIMS } from "./claims.ts";
@@ -28,8 +28,9 @@ const _PROFILE_ORDER = ["full", "ci", "smoke", "paper"];
 export async function loadVersion(
   root: string,
   version: string,
-): Promise<{ results: Result[]; files: string[] }> {
-  const files = findResultFiles(join(root, version));
+): Promise<{ results: Result[]; files: string[]; manifest: Manifest }> {
+  const manifest = await verifyManifest(root, version);
+  const files = listedResultFiles(root, manifest);
   const results = await Promise.all(files.map((f) => readResult(f)));
   const order = (r: Result) =>
     [
@@ -41,7 +42,7 @@ export async function loadVersion(
     const [x, y] = [order(results[a]), order(results[b])];
     return x[0] - y[0] || x[1] - y[1] || (x[2] < y[2] ? -1 : x[2] > y[2] ? 1 : 0);
   });
-  return { results: idx.map((i) => results[i]), files: idx.map((i) => files[i]) };
+  return { results: idx.map((i) => results[i]), files: idx.map((i) => files[i]), manifest };
 }
 
 /** How each (profile, dataset) of the results maps onto the paper's setting, from the C6–C8 configs. */
@@ -74,8 +75,7 @@ export function scaleTable(results: Result[]): string {
 
 /** Render PAPER.md for `version` under `root`. */
 export async function renderPaper(root: string, version: string): Promise<string> {
-  const { results, files } = await loadVersion(root, version);
-  const manifest = JSON.parse(await Deno.readTextFile(join(root, version, "MANIFEST.json"))) as Manifest;
+  const { results, files, manifest } = await loadVersion(root, version);
   const hash = (f: string) =>
     manifest.files.find((m) => join(root, version, m.path) === f)?.sha256.slice(0, 12) ?? "?";
   const out: string[] = [

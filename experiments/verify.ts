@@ -6,10 +6,14 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { parseCommon } from "../lib/cli.ts";
 import { compareResults, formatComparison } from "../lib/results/compare.ts";
-import { latestVersion, resultPath, verifyManifest } from "../lib/results/frozen.ts";
+import {
+  frozenResultPath,
+  latestVersion,
+  MissingFrozenResultError,
+  verifyManifest,
+} from "../lib/results/frozen.ts";
 import { readResult } from "../lib/results/io.ts";
 import { log } from "../lib/progress.ts";
 import { CLAIMS, getClaim } from "./claims.ts";
@@ -30,17 +34,26 @@ export interface Verification {
 /** Recompute and compare; `args` as on the command line (plus `--version`); `root` holds the versions. */
 export async function verify(args: string[], opts0: { root?: string } = {}): Promise<Verification[]> {
   const root = opts0.root ?? "results";
-  const vi = args.indexOf("--version");
-  const version = vi >= 0 ? args[vi + 1] : latestVersion(root);
-  const rest = vi >= 0 ? [...args.slice(0, vi), ...args.slice(vi + 2)] : args;
+  const vi = args.findIndex((a) => a === "--version" || a.startsWith("--version="));
+  const inline = vi >= 0 && args[vi].startsWith("--version=");
+  const value = vi < 0 ? undefined : inline ? args[vi].slice("--version=".length) : args[vi + 1];
+  if (vi >= 0 && (value === undefined || value === "" || value.startsWith("-"))) {
+    throw new Error("verify: --version needs a value, e.g. --version v2");
+  }
+  const version = value ?? latestVersion(root);
+  const rest = vi >= 0 ? [...args.slice(0, vi), ...args.slice(vi + (inline ? 1 : 2))] : args;
   const opts = parseCommon(rest, { profile: "ci" });
-  await verifyManifest(root, version);
+  const manifest = await verifyManifest(root, version);
   const claims = opts.positionals.length ? opts.positionals.map(getClaim) : CLAIMS;
+  // Every frozen result is looked up before any recomputation: a missing one fails at once.
+  const frozenPaths = claims.map((c) =>
+    frozenResultPath(root, manifest, opts.profile, opts.dataset.toLowerCase(), c.id)
+  );
   const out: Verification[] = [];
   const scratch = await Deno.makeTempDir({ prefix: "hg-verify-" });
   try {
-    for (const c of claims) {
-      const frozenPath = resultPath(join(root, version), opts.profile, opts.dataset.toLowerCase(), c.id);
+    for (const [i, c] of claims.entries()) {
+      const frozenPath = frozenPaths[i];
       const frozen = await readResult(frozenPath);
       log(`verify: recomputing ${c.id} (${opts.profile}, ${opts.dataset}) against ${frozenPath}`);
       const now = await c.run([...rest, "--profile", opts.profile, "--out", scratch]);
@@ -59,7 +72,13 @@ export async function verify(args: string[], opts0: { root?: string } = {}): Pro
 }
 
 if (import.meta.main) {
-  const results = await verify(Deno.args);
+  let results: Verification[];
+  try {
+    results = await verify(Deno.args);
+  } catch (e) {
+    console.error(`verify: ${(e as Error).message}`);
+    Deno.exit(e instanceof MissingFrozenResultError ? 2 : 1);
+  }
   for (const r of results) console.log(`## ${r.claim} against ${r.frozen}\n\n${r.table}\n`);
   const bad = results.filter((r) => r.failures.length);
   for (const r of bad) console.error(`verify: ${r.claim}: out of tolerance: ${r.failures.join(", ")}`);

@@ -11,6 +11,7 @@ import * as vega from "vega";
 import { encode } from "fast-png";
 import type { Batch } from "../types.ts";
 import { writeFileAtomic } from "./io.ts";
+import { assertNotFrozen } from "./frozen.ts";
 import { sha256Hex } from "./canonical.ts";
 
 /** One curve of a line chart. */
@@ -279,8 +280,9 @@ export function imageGridPng(images: Batch, opts: ImageGridOptions): Uint8Array 
   return encode({ width: W, height: H, data: out, channels: ch, depth: 8 });
 }
 
-/** Write a figure (SVG text or PNG bytes) atomically; returns the SHA-256 of its bytes. */
+/** Write a figure (SVG text or PNG bytes) atomically, never inside a frozen version; returns the SHA-256 of its bytes. */
 export async function writeFigure(path: string, content: string | Uint8Array): Promise<string> {
+  assertNotFrozen(path);
   const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
   await writeFileAtomic(path, bytes);
   return sha256Hex(bytes);

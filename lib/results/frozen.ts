@@ -6,9 +6,66 @@
  *
  * @module
  */
-import { dirname, join, relative } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { readResult, sha256File, writeFileAtomic } from "./io.ts";
 import type { Result } from "./schema.ts";
+import { sweepStale } from "../sweep.ts";
+
+/** A well-formed version name: `v` and a positive integer without leading zeros (v1, v2, …, v10). */
+export const VERSION_PATTERN: RegExp = /^v[1-9][0-9]*$/;
+
+/** Name of a frozen version's manifest file. */
+export const MANIFEST_NAME = "MANIFEST.json";
+
+/** A write into a frozen version, a frozen file that is not listed or not intact, or a damaged manifest. */
+export class FrozenError extends Error {
+  /** Make the error; the message names the file and the problem. */
+  constructor(message: string) {
+    super(message);
+    this.name = "FrozenError";
+  }
+}
+
+/** A result the frozen version does not hold (verify exits 2 on it). */
+export class MissingFrozenResultError extends FrozenError {
+  /** Make the error; the message names the file and the manifest. */
+  constructor(message: string) {
+    super(message);
+    this.name = "MissingFrozenResultError";
+  }
+}
+
+/**
+ * The frozen version folder that `path` lies in (itself or an ancestor that holds a `MANIFEST.json`, or
+ * is named `v<digits>` inside a folder named `results`), or null.
+ */
+export function frozenFolderOf(path: string): string | null {
+  let p = resolve(path);
+  while (true) {
+    const parent = dirname(p);
+    if (/^v[0-9]+$/.test(basename(p)) && basename(parent) === "results") return p;
+    try {
+      if (Deno.statSync(join(p, MANIFEST_NAME)).isFile) return p;
+    } catch { /* no manifest here */ }
+    if (parent === p) return null;
+    p = parent;
+  }
+}
+
+/**
+ * Throw a {@link FrozenError} when `path` is inside a frozen version: only `deno task freeze` writes there,
+ * and only to create a new version.
+ */
+export function assertNotFrozen(path: string): void {
+  const frozen = frozenFolderOf(path);
+  if (frozen !== null) {
+    throw new FrozenError(
+      `${path}: refusing to write inside the frozen version ${frozen} (frozen versions are never changed; ` +
+        "only deno task freeze writes under results/v*/, and only a new version): write to results/latest " +
+        "or another folder (--out)",
+    );
+  }
+}
 
 /** The manifest of a frozen version. */
 export interface Manifest {
@@ -25,8 +82,7 @@ export function listVersions(root = "results"): string[] {
   const out: number[] = [];
   try {
     for (const e of Deno.readDirSync(root)) {
-      const m = /^v(\d+)$/.exec(e.name);
-      if (e.isDirectory && m) out.push(Number(m[1]));
+      if (e.isDirectory && VERSION_PATTERN.test(e.name)) out.push(Number(e.name.slice(1)));
     }
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -70,7 +126,11 @@ export async function freezeVersion(
   opts: { root?: string; artifactVersion: string },
 ): Promise<Manifest> {
   const root = opts.root ?? "results";
-  if (!/^v\d+$/.test(version)) throw new Error(`freeze: version must look like v1, v2, …; got '${version}'`);
+  if (!VERSION_PATTERN.test(version)) {
+    throw new FrozenError(
+      `freeze: version must be v followed by a positive integer without leading zeros (v1, v2, …); got '${version}'`,
+    );
+  }
   const target = join(root, version);
   try {
     Deno.statSync(target);
@@ -78,6 +138,9 @@ export async function freezeVersion(
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
+  // Complete or drop what a killed claim left half-written, so a result and its figures freeze together.
+  await sweepStale(from, { recursive: true });
+  await sweepStale(root);
   const files = findResultFiles(from);
   if (files.length === 0) throw new Error(`freeze: no results under ${from}; run the claims first`);
   const staging = join(root, `.${version}.staging.${Deno.pid}`);
@@ -105,18 +168,96 @@ export async function freezeVersion(
   }
 }
 
-/** Read a version's manifest and check every file's sha256; errors name the file that differs. */
+/**
+ * Read a version's manifest, check its form, that every file it lists is there with its sha256, and
+ * that the folder holds no file it does not list. Every error names the file and the manifest.
+ */
 export async function verifyManifest(root: string, version: string): Promise<Manifest> {
   const dir = join(root, version);
-  const path = join(dir, "MANIFEST.json");
-  const manifest = JSON.parse(await Deno.readTextFile(path)) as Manifest;
-  for (const f of manifest.files) {
-    const h = await sha256File(join(dir, f.path));
+  const path = join(dir, MANIFEST_NAME);
+  if (!VERSION_PATTERN.test(version)) {
+    throw new FrozenError(`${dir}: '${version}' is not a version name (v1, v2, …)`);
+  }
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound ? "missing" : (e as Error).message;
+    throw new FrozenError(`${path}: cannot read the manifest of frozen version ${version} (${why})`);
+  }
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(text);
+  } catch (e) {
+    throw new FrozenError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  const files = manifest?.files;
+  if (manifest?.version !== version || !Array.isArray(files)) {
+    throw new FrozenError(`${path}: expected {version: "${version}", files: [{path, sha256}, …]}`);
+  }
+  const listed = new Set<string>();
+  for (const [i, f] of files.entries()) {
+    const ok = typeof f?.path === "string" && typeof f?.sha256 === "string" &&
+      /^[0-9a-f]{64}$/.test(f.sha256) && !f.path.split("/").includes("..") && !f.path.startsWith("/") &&
+      f.path !== MANIFEST_NAME;
+    if (!ok) throw new FrozenError(`${path}: files[${i}] is not a {path, sha256} inside the version`);
+    listed.add(f.path);
+  }
+  for (const f of _walk(dir)) {
+    const rel = relative(dir, f).replaceAll("\\", "/");
+    if (rel !== MANIFEST_NAME && !listed.has(rel)) {
+      throw new FrozenError(`${f}: not listed in ${path} (a file added to a frozen version)`);
+    }
+  }
+  for (const f of files) {
+    const h = await sha256File(join(dir, f.path)).catch(() => null);
+    if (h === null) throw new FrozenError(`${join(dir, f.path)}: listed in ${path} but missing`);
     if (h !== f.sha256) {
-      throw new Error(
+      throw new FrozenError(
         `${join(dir, f.path)}: sha256 ${h} differs from ${path}'s ${f.sha256} (altered frozen file)`,
       );
     }
   }
   return manifest;
+}
+
+/**
+ * The path of a result in a checked frozen version, when its manifest lists it; otherwise a
+ * {@link MissingFrozenResultError} naming the file and the manifest.
+ */
+export function frozenResultPath(
+  root: string,
+  manifest: Manifest,
+  profile: string,
+  dataset: string,
+  claim: string,
+): string {
+  const dir = join(root, manifest.version);
+  const path = resultPath(dir, profile, dataset, claim);
+  const rel = relative(dir, path).replaceAll("\\", "/");
+  if (!manifest.files.some((f) => f.path === rel)) {
+    throw new MissingFrozenResultError(
+      `${path}: no frozen result for ${claim} (${profile}, ${dataset}): ${
+        join(dir, MANIFEST_NAME)
+      } does not list it`,
+    );
+  }
+  return path;
+}
+
+/** The result files a checked manifest lists (`<profile>/<dataset>/c<k>.json`), as paths under `root`. */
+export function listedResultFiles(root: string, manifest: Manifest): string[] {
+  return manifest.files.map((f) => f.path).filter((p) => /(^|\/)c\d+\.json$/.test(p)).sort()
+    .map((p) => join(root, manifest.version, p));
+}
+
+/** Every file under `dir`, recursively (links and other non-files included, as they are not allowed). */
+function _walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of Deno.readDirSync(dir)) {
+    const p = join(dir, e.name);
+    if (e.isDirectory) out.push(..._walk(p));
+    else out.push(p);
+  }
+  return out;
 }

@@ -8,6 +8,8 @@
 
 import { basename, dirname, join } from "node:path";
 import { sha256Hex } from "./canonical.ts";
+import { assertNotFrozen } from "./frozen.ts";
+import { completeJournal } from "../sweep.ts";
 import {
   FIGURE_KEYS,
   PROVENANCE_KEYS,
@@ -52,6 +54,56 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
 }
 
 /**
+ * Write several files into folder `dir` so that they appear together or not at all (e.g. a result's JSON
+ * and its figures): each is written and fsynced to a temporary file, then a commit journal listing the
+ * renames is written atomically, then the renames are done and the journal removed. A process killed
+ * before the journal leaves only temporary files (swept later); killed after it, the next
+ * lib/sweep.ts `sweepStale` of the folder completes the renames.
+ */
+export async function writeFilesTogether(
+  dir: string,
+  files: { name: string; data: string | Uint8Array }[],
+): Promise<void> {
+  const hex = () =>
+    Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("");
+  const renames: [string, string][] = [];
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    for (const f of files) {
+      if (f.name.includes("/")) throw new Error(`${f.name}: a file name, not a path, is expected`);
+      const tmp = `.${f.name}.${Deno.pid}.${hex()}.tmp`;
+      renames.push([tmp, f.name]);
+      await _writeSynced(
+        join(dir, tmp),
+        typeof f.data === "string" ? new TextEncoder().encode(f.data) : f.data,
+      );
+    }
+  } catch (e) {
+    for (const [tmp] of renames) await Deno.remove(join(dir, tmp)).catch(() => {});
+    throw new Error(
+      `writeFilesTogether: could not write ${join(dir, files[renames.length - 1]?.name ?? "")}: ${
+        (e as Error).message
+      }`,
+      { cause: e },
+    );
+  }
+  const journal = `.${files[0]?.name ?? "files"}.${Deno.pid}.${hex()}.commit.json`;
+  await writeFileAtomic(join(dir, journal), JSON.stringify({ renames }));
+  await completeJournal(dir, journal);
+}
+
+async function _writeSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const f = await Deno.open(path, { write: true, createNew: true, mode: 0o644 });
+  try {
+    let off = 0;
+    while (off < bytes.length) off += await f.write(bytes.subarray(off));
+    await f.syncData();
+  } finally {
+    f.close();
+  }
+}
+
+/**
  * The JSON text a result is stored as: 2-space indent, trailing newline, keys in a fixed order (schema
  * order for the fixed sections; sorted, recursively, in the free-form `config`, `seeds`, `metrics` and
  * `paper.values`), arrays of numbers packed onto lines of at most 110 characters.
@@ -61,10 +113,11 @@ export function formatResult(result: Result): string {
 }
 
 /**
- * Validate `result` (refusing to write an invalid one) and write it atomically in the stored form
+ * Validate `result` (refusing to write an invalid one, or one inside a frozen version) and write it atomically in the stored form
  * (`formatResult`). Returns the SHA-256 of the written bytes.
  */
 export async function writeResult(path: string, result: Result): Promise<string> {
+  assertNotFrozen(path);
   validateResult(result, path);
   const text = formatResult(result);
   await writeFileAtomic(path, text);

@@ -3,7 +3,8 @@
  * train it once.
  *
  * Layout under the root (default `.cache/models/` at the repository root; env `HG_CACHE_DIR`):
- * - `<key>/`: a finished entry (whatever the train function wrote, plus `key.json` describing it);
+ * - `<key>/`: a finished entry (whatever the train function wrote, plus `key.json` describing it and
+ *   the sha256 of each weights file, checked by lib/training/integrity.ts);
  * - `<key>.partial/`: the work directory of a run in progress or interrupted (kept, so a later run
  *   can resume from its checkpoint);
  * - `<key>.lock`: the exclusive lock of the process training `<key>`.
@@ -28,6 +29,10 @@
 import { createHash } from "node:crypto";
 import { canonicalJson } from "../results/canonical.ts";
 import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "../results/io.ts";
+import { replaceDir, sweepStale } from "../sweep.ts";
+import { log } from "../progress.ts";
+import { weightsSha256 } from "./integrity.ts";
 
 /** Bump when the model code changes in a way that changes trained weights (invalidates the cache). */
 export const MODEL_CODE_VERSION = 2;
@@ -172,7 +177,14 @@ export async function getOrTrain(
   const heartbeatMs = opts.heartbeatMs ?? 5_000;
   const started = Date.now();
   await Deno.mkdir(root, { recursive: true });
+  await sweepStale(root);
   let retrain = opts.retrain ?? false;
+  if (!retrain && await _exists(final) && !(await _exists(`${final}/${KEY_FILE}`))) {
+    log(
+      `${final}/${KEY_FILE}: missing (an unfinished or damaged cache entry); retraining ${key.slice(0, 12)}`,
+    );
+    retrain = true;
+  }
 
   while (true) {
     if (!retrain && await _exists(`${final}/${KEY_FILE}`)) return { dir: final, key, trained: false };
@@ -186,16 +198,15 @@ export async function getOrTrain(
         if (retrain) await Deno.remove(work, { recursive: true }).catch(() => {});
         await Deno.mkdir(work, { recursive: true });
         await trainFn(work);
-        const desc = { key, modelCodeVersion: MODEL_CODE_VERSION, spec, finished: new Date().toISOString() };
-        await Deno.writeTextFile(`${work}/${KEY_FILE}`, JSON.stringify(desc, null, 1));
-        if (await _exists(final)) {
-          const old = `${final}.old-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-          await Deno.rename(final, old);
-          await Deno.rename(work, final);
-          await Deno.remove(old, { recursive: true });
-        } else {
-          await Deno.rename(work, final);
-        }
+        const desc = {
+          key,
+          modelCodeVersion: MODEL_CODE_VERSION,
+          spec,
+          finished: new Date().toISOString(),
+          files: await weightsSha256(work),
+        };
+        await writeFileAtomic(`${work}/${KEY_FILE}`, JSON.stringify(desc, null, 1));
+        await replaceDir(work, final);
         retrain = false;
         return { dir: final, key, trained: true };
       } finally {

@@ -15,7 +15,10 @@ import type { Denoiser, ImageSet } from "../types.ts";
 import { asDenoiser, edmDenoiser, type TensorDenoiser } from "../denoisers/edm.ts";
 import { type UNetConfig, unetNetwork, unetParamSpecs } from "../denoisers/unet.ts";
 import { type CacheEntry, cacheKey, type CacheOptions, getOrTrain, specJson } from "./cache.ts";
-import { type CheckpointManifest, MANIFEST_FILE, readCheckpoint } from "./checkpoint.ts";
+import { CheckpointError, type CheckpointManifest, MANIFEST_FILE, readCheckpoint } from "./checkpoint.ts";
+import { checkModelDir, ModelIntegrityError } from "./integrity.ts";
+import { writeFileAtomic } from "../results/io.ts";
+import { log as _progressLog } from "../progress.ts";
 import { findShipped } from "./shipped.ts";
 import {
   convergence,
@@ -25,7 +28,6 @@ import {
   type HistorySettings,
   type Monitor,
 } from "./history.ts";
-import { writeFileAtomic } from "../results/io.ts";
 import {
   createTrainState,
   disposeTrainState,
@@ -142,41 +144,54 @@ export async function getTrainedModel(
   const shipped = opts.shippedRoot && !opts.retrain
     ? await findShipped(opts.shippedRoot, cacheKey(fullSpec))
     : null;
-  const entry = shipped
-    ? { dir: shipped, key: cacheKey(fullSpec), trained: false }
-    : await getOrTrain(fullSpec, async (work) => {
-      const data = await loadData();
-      let state: TrainState | null = null;
-      try {
-        state = await _resumeOrCreate(work, spec);
-        const monitor = opts.monitor ? await _monitor(spec, data, opts.monitor) : undefined;
-        await train(state, data, {
-          ...(monitor ? { monitor: { every: opts.monitor!.settings.every, measure: monitor } } : {}),
-          snapshotSteps,
-          onSnapshot: async (s) => void await saveTrainState(snapshotDir(work, s.step), s),
-          checkpointDir: work,
-          checkpointEvery: opts.checkpointEvery ?? 250,
-          log: opts.log,
-          label: opts.label,
-          logEverySec: opts.logEverySec,
-        });
-        await saveTrainState(work, state);
-        if (opts.monitor) {
-          const file: HistoryFile = {
-            settings: { ...opts.monitor.settings, nTrain: Math.min(opts.monitor.settings.nTrain, data.n) },
-            history: state.history,
-            convergence: convergence(state.history),
-          };
-          await writeFileAtomic(`${work}/${HISTORY_FILE}`, JSON.stringify(file, null, 1) + "\n");
-        }
-        await Deno.writeTextFile(
-          `${work}/data.json`,
-          JSON.stringify({ sha256: imageSetSha256(data), n: data.n }),
-        );
-      } finally {
-        if (state) disposeTrainState(state);
+  const trainFn = async (work: string) => {
+    const data = await loadData();
+    let state: TrainState | null = null;
+    try {
+      state = await _resumeOrCreate(work, spec);
+      const monitor = opts.monitor ? await _monitor(spec, data, opts.monitor) : undefined;
+      await train(state, data, {
+        ...(monitor ? { monitor: { every: opts.monitor!.settings.every, measure: monitor } } : {}),
+        snapshotSteps,
+        onSnapshot: async (s) => void await saveTrainState(snapshotDir(work, s.step), s),
+        checkpointDir: work,
+        checkpointEvery: opts.checkpointEvery ?? 250,
+        log: opts.log,
+        label: opts.label,
+        logEverySec: opts.logEverySec,
+      });
+      await saveTrainState(work, state);
+      if (opts.monitor) {
+        const file: HistoryFile = {
+          settings: { ...opts.monitor.settings, nTrain: Math.min(opts.monitor.settings.nTrain, data.n) },
+          history: state.history,
+          convergence: convergence(state.history),
+        };
+        await writeFileAtomic(`${work}/${HISTORY_FILE}`, JSON.stringify(file, null, 1) + "\n");
       }
-    }, opts);
+      await writeFileAtomic(
+        `${work}/data.json`,
+        JSON.stringify({ sha256: imageSetSha256(data), n: data.n }),
+      );
+    } finally {
+      if (state) disposeTrainState(state);
+    }
+  };
+  let entry: CacheEntry = shipped
+    ? { dir: shipped, key: cacheKey(fullSpec), trained: false }
+    : await getOrTrain(fullSpec, trainFn, opts);
+  if (!shipped) {
+    // A cache entry must hold what its key names: key.json, the snapshots, the weights it lists.
+    const expected = snapshotSteps.filter((s) => s < spec.train.steps);
+    try {
+      await checkModelDir(entry.dir, { key: entry.key, snapshots: expected });
+    } catch (e) {
+      if (!(e instanceof ModelIntegrityError)) throw e;
+      _progressLog(`model cache: ${e.message}; retraining ${opts.label ?? entry.key.slice(0, 12)}`);
+      entry = await getOrTrain(fullSpec, trainFn, { ...opts, retrain: true });
+      await checkModelDir(entry.dir, { key: entry.key, snapshots: expected });
+    }
+  }
   const { manifest } = await readCheckpoint(entry.dir);
   const snapshots: number[] = [];
   for (const s of snapshotSteps) {
@@ -219,7 +234,16 @@ async function _resumeOrCreate(work: string, spec: ModelSpec): Promise<TrainStat
   } catch {
     return createTrainState(spec.net, spec.train);
   }
-  const state = await loadTrainState(work);
+  let state: TrainState;
+  try {
+    state = await loadTrainState(work);
+  } catch (e) {
+    if (!(e instanceof CheckpointError)) throw e;
+    // A torn resume checkpoint (e.g. a kill between its two renames) restarts this model, not the claim.
+    _progressLog(`${e.message}: the resume checkpoint is damaged; restarting this model from step 0`);
+    for (const f of [...Deno.readDirSync(work)]) await Deno.remove(`${work}/${f.name}`, { recursive: true });
+    return createTrainState(spec.net, spec.train);
+  }
   const same = specJson({ net: state.net, train: state.train }) ===
     specJson({ net: spec.net, train: spec.train });
   if (!same) {

@@ -17,8 +17,9 @@
  * Learning rate of step s (0-based): lr·min(1, (s+1)·B / warmupImages) (EDM uses the images seen
  * before the step, which makes its first step a no-op; we count the step's own batch).
  *
- * Divergence: a non-finite loss stops training at once; after the first `divergenceWindow` steps
- * (default 20) of the run, a step loss above `divergenceFactor` (default 1e3) × the median of those
+ * Divergence: a non-finite loss, a loss above {@link DIVERGENCE_MAX_LOSS}, or one above `divergenceFactor`
+ * (default 1e3) × the step-0 loss stops training at once (so an explosion at step 1 is caught); after the
+ * first `divergenceWindow` steps (default 20) of the run, a step loss above `divergenceFactor` (default 1e3) × the median of those
  * early losses stops it too. The check runs before the update is applied, so the weights (and any
  * checkpoint written earlier) stay at the last good step; a {@link TrainingDivergedError} names
  * the step. Before a snapshot or checkpoint is written, the weights are checked to be finite (a
@@ -301,6 +302,12 @@ export function stateDenoiser(state: TrainState, weights: "ema" | "params" = "em
   return edmDenoiser(unetNetwork(state.net, p), { sigmaData: state.train.sigmaData });
 }
 
+/**
+ * Absolute bound on the EDM loss of one step: with EDM's preconditioning the loss of a network that
+ * outputs zeros is about 1 per pixel, so 1e5 is far beyond any training that has not exploded.
+ */
+export const DIVERGENCE_MAX_LOSS = 1e5;
+
 /** Raised when the loss is not finite or diverges; `step` is the (0-based) step that failed. */
 export class TrainingDivergedError extends Error {
   /** Make the error for step `step` with loss `loss`. */
@@ -340,6 +347,8 @@ export interface TrainOptions {
    * weights.
    */
   monitor?: { every: number; measure: Monitor };
+  /** Absolute bound on a step's loss (default {@link DIVERGENCE_MAX_LOSS}). */
+  maxLoss?: number;
 }
 
 /** What {@link train} reports. */
@@ -436,6 +445,7 @@ export async function train(
   const snapshots = new Set(opts.snapshotSteps ?? []);
   const window = opts.divergenceWindow ?? 20;
   const factor = opts.divergenceFactor ?? 1e3;
+  const maxLoss = opts.maxLoss ?? DIVERGENCE_MAX_LOSS;
   const logFn = opts.log === false ? null : typeof opts.log === "function" ? opts.log : _progressLog;
   const logEvery = (opts.logEverySec ?? 5) * 1000;
   const label = opts.label ?? "train";
@@ -466,7 +476,10 @@ export async function train(
     value.dispose();
     let bad: string | null = null;
     if (!Number.isFinite(loss)) bad = "(not finite)";
-    else if (state.earlyLosses.length >= window) {
+    else if (loss > maxLoss) bad = `(> the absolute bound ${maxLoss} of the EDM loss)`;
+    else if (state.earlyLosses.length >= 1 && loss > factor * state.earlyLosses[0]) {
+      bad = `(> ${factor} × the step-0 loss ${state.earlyLosses[0].toPrecision(4)})`;
+    } else if (state.earlyLosses.length >= window) {
       const med = _median(state.earlyLosses);
       if (loss > factor * med) {
         bad = `(> ${factor} × the median ${med.toPrecision(4)} of the first ${window} steps)`;

@@ -161,5 +161,7 @@ Deno.test("models/: INDEX.json and the shipped folders agree, and every entry's 
       bytes += (await readCheckpoint(snapshotDir(`${root}/${e.key}`, s))).manifest.weightsBytes;
     }
     assert.equal(bytes, e.bytes, `${e.key}: INDEX.json's size`);
+    // Its snapshots and the sha256 of each weights file, as INDEX.json records them.
+    assert.equal(await findShipped(root, e.key), `${root}/${e.key}`);
   }
 });
