@@ -1,5 +1,5 @@
 /**
- * C2 — linear distillation (PAPER-NOTES "Claims"): the best linear approximation D_L of a generalising
+ * C2 — linear distillation (docs/paper.md "Claims"): the best linear approximation D_L of a generalising
  * D_θ matches it at high and at low noise, while D_θ is non-linear at intermediate noise, where the
  * memorising D_M is far off. The paper (FFHQ 64×64, N = 70000) reports RMSE(D_L, D_θ) < 0.05 for σ in
  * [20, 80] and [0.002, 0.1].
@@ -47,7 +47,7 @@ export const PAPER_CRITERION =
 
 /** The verdict's criterion, in words; fixed before the experiment was first run. */
 export const CRITERION =
-  `Adapted to our scale (σ ≥ 21 is left out: the nets are barely trained there, PILOT-NOTES). Three ` +
+  `Adapted to our scale (σ ≥ 21 is left out: the nets are barely trained there, docs/scale.md). Three ` +
   `parts: (a) RMSE(D_L, D_θ) < ${THRESHOLD} at every level of σ ∈ [0.002, 0.1]; (b) D_θ is non-linear at ` +
   `intermediate noise: the largest RMSE(D_L, D_θ) over σ ∈ [0.1, 4] (${
     BAND_SIGMAS.join(", ")
@@ -176,7 +176,7 @@ export async function runC2(args: string[]): Promise<Result> {
     notes: [
       `The paper's version of the criterion: ${PAPER_CRITERION} Our verdict leaves out σ ≥ 21: at MNIST ` +
       "scale the training noise ln σ ~ N(−1.2, 1.2²) puts < 0.02% of its mass above 21, so the nets are " +
-      "barely trained there and any distance there measures extrapolation (PILOT-NOTES).",
+      "barely trained there and any distance there measures extrapolation (docs/scale.md).",
       "D_L is the exact minimiser of the paper's distillation objective over a fixed sample of noisy " +
       "training images (the point gradient descent converges to, C10 (a)), not an Adam iterate.",
       "Distances are measured on noisy held-out probes (test split), not on the training images D_L was " +

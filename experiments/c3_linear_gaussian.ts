@@ -1,5 +1,5 @@
 /**
- * C3 — D_L ≈ D_G (PAPER-NOTES "Claims"): the best linear approximation of a generalising D_θ is the
+ * C3 — D_L ≈ D_G (docs/paper.md "Claims"): the best linear approximation of a generalising D_θ is the
  * Gaussian denoiser of its training set: W_σ is close to the Wiener filter W*_σ = U diag(λ/(λ+σ²)) Uᵀ
  * and its leading singular vectors align with the principal components. The paper (FFHQ 64×64,
  * N = 70000) reports RMSE(D_L, D_G) < 0.05 at all 10 σ, NMSE(W_σ, W*_σ) < 0.2 for most σ, and aligned
@@ -11,7 +11,7 @@
  * 3. Reference: N(μ, Σ) of the same N images, D_G and W*_σ (Theorem 1).
  * 4. Measure at each σ: RMSE(D_L, D_G) on noisy held-out probes (eq. 10); NMSE(W_σ, W*_σ); the |cos|
  *    matrix of the k leading left singular vectors of W_σ against the k leading principal components
- *    (PAPER-NOTES "Metrics"), summarised by the mean of its diagonal.
+ *    (docs/paper.md "Metrics"), summarised by the mean of its diagonal.
  * 5. Verdict by {@link CRITERION} (adapted: σ ≥ 21 says nothing at our scale), with the paper's version
  *    {@link PAPER_CRITERION} reported beside it; both fixed before the first run.
  *
@@ -43,7 +43,7 @@ export const PAPER_CRITERION =
 
 /** The verdict's criterion, in words; fixed before the experiment was first run. */
 export const CRITERION =
-  `Adapted to our scale (σ ≥ 21 left out: the nets are barely trained there, PILOT-NOTES), on the 7 levels ` +
+  `Adapted to our scale (σ ≥ 21 left out: the nets are barely trained there, docs/scale.md), on the 7 levels ` +
   `σ ≤ 9.723: (a) RMSE(D_L, D_G) < ${THRESHOLDS.rmse} at every one; (b) NMSE(W_σ, W*_σ) < ` +
   `${THRESHOLDS.nmse} at more than half of them; (c) the k leading left singular vectors of W_σ align ` +
   `with the k leading principal components (mean diagonal |cos| ≥ ${THRESHOLDS.alignment}; the threshold ` +
@@ -188,7 +188,7 @@ export async function runC3(args: string[]): Promise<Result> {
     verdict: { holds, criterion: CRITERION, summary },
     notes: [
       `The paper's version of the criterion: ${PAPER_CRITERION} Our verdict leaves out σ ≥ 21, where the ` +
-      "nets are barely trained at our scale (PILOT-NOTES); those levels are still measured and reported.",
+      "nets are barely trained at our scale (docs/scale.md); those levels are still measured and reported.",
       "The alignment threshold 0.8 is ours: the paper shows the |cos| matrices without a number. At low σ " +
       "the Wiener gains λ/(λ+σ²) are all near 1, so the singular values of W are nearly equal and their " +
       "vectors are not identifiable; that is why the paper (and our criterion) judges alignment only from " +

@@ -1,5 +1,5 @@
 /**
- * D_L, the best linear approximation of a zoo model's D_θ at one σ (PAPER-NOTES "Objects"), shared by
+ * D_L, the best linear approximation of a zoo model's D_θ at one σ (docs/paper.md "Objects"), shared by
  * C2, C3, C4 and C5. The paper learns W_σ, b_σ by gradient descent on E‖W(y+σε)+b − D_θ(y+σε; σ)‖² over
  * training images y and fresh noise ε; here D_L is that objective's exact minimiser over a fixed sample
  * of ⌈samples / N⌉ noise draws per training image (lib/denoisers/linear.ts `leastSquaresLinear`), which
