@@ -12,7 +12,7 @@
  * leak between cases. The machine is shared: numbers are rough, repeat and compare medians.
  *
  * Nets (identical in bench/torch_reference.py):
- * - `convnet` (PLATFORM-NOTES): conv3×3 1→32, conv3×3 32→64 stride 2, conv3×3 64→64, nearest ×2,
+ * - `convnet` (the probe net of docs/scale.md, "The platform"): conv3×3 1→32, conv3×3 32→64 stride 2, conv3×3 64→64, nearest ×2,
  *   conv3×3 64→32, conv3×3 32→1; SiLU between, biases; MSE denoising loss at σ = 0.5. `convnet64`
  *   doubles every width. The ×2 upsampling is lib/denoisers/unet.ts' `upsampleNearest2`.
  * - `unetC`: lib/denoisers/unet.ts with base channels C, no attention, EDM loss (log-normal σ,

@@ -1,5 +1,5 @@
 /**
- * C10 — Theorem 1 (PAPER-NOTES, Appendix E): among linear denoisers D(x) = Wx + b trained on the
+ * C10 — Theorem 1 (docs/paper.md, Appendix E): among linear denoisers D(x) = Wx + b trained on the
  * denoising objective E‖W(y+σε)+b − y‖², the optimum is the Wiener filter W* = Σ(Σ+σ²I)⁻¹,
  * b* = (I−W*)μ: exactly the Gaussian denoiser D_G. And under D_G the probability-flow ODE has the
  * closed-form solution x_t = μ + Σ_i √((σ_t²+λ_i)/(σ_T²+λ_i)) u_i u_iᵀ(x_T − μ).

@@ -1,5 +1,5 @@
 /**
- * C1 — linearity emerges as models move from memorisation to generalisation (PAPER-NOTES "Claims"): as the
+ * C1 — linearity emerges as models move from memorisation to generalisation (docs/paper.md "Claims"): as the
  * training set grows, a trained diffusion denoiser becomes more nearly linear. The paper (FFHQ 64×64,
  * N = 68 … 70000) reports the linearity score (eq. 11) rising with N, and generalising models staying above
  * 0.96 even at the least favourable α.
@@ -12,7 +12,7 @@
  * 3. References: per N, the Gaussian N(μ, Σ) of the same N images (its mean μ centres the score) and D_M;
  *    held-out probes from the test split.
  * 4. Measure per N, σ and α²: the linearity score (eq. 11, lib/metrics/linearity.ts) of D_θ and of D_M,
- *    raw (the paper's) and centred on μ (PILOT-NOTES), on pairs of distinct held-out probes plus noise,
+ *    raw (the paper's) and centred on μ (docs/scale.md), on pairs of distinct held-out probes plus noise,
  *    all seeded by {@link C1_SEED} (the same pairs and noise for every model, σ and α). D_G's scores once,
  *    at the largest N, as a check: its centred score is exactly 1.
  * 5. Summaries: band means over σ ∈ [0.1, 4] ({@link BAND_SIGMAS}) at α² = 0.5, the minimum over α² of the
@@ -60,7 +60,7 @@ export const PAPER_CRITERION =
 /** The verdict's criterion, in words; fixed before the experiment was first run. */
 export const CRITERION =
   "Holds when the centred linearity score (eq. 11 for D̃(z) = D(μ + z) − μ, z = x − μ, " +
-  "μ the training mean; PILOT-NOTES) of D_θ, averaged over the grid levels in the informative range " +
+  "μ the training mean; docs/scale.md) of D_θ, averaged over the grid levels in the informative range " +
   `σ ∈ [0.1, 4] (${BAND_SIGMAS.join(", ")}) at α² = ${MAIN_ALPHA_SQUARED}, rises with N: (a) its value at ` +
   `the largest N exceeds its value at the smallest N, and (b) its Spearman rank correlation with N is at ` +
   `least ${MIN_RANK_CORRELATION}. Partial when (a) holds but (b) does not; does not hold when (a) fails. ` +
@@ -262,7 +262,7 @@ export async function runC1(args: string[]): Promise<Result> {
         rules: [{ y: PAPER_MIN_LS, label: `paper's ${PAPER_MIN_LS}` }],
       }),
       caption: "The paper's raw linearity score of each D_θ at the 10 σ levels; at MNIST scale the −1 " +
-        "background keeps it near 1 for every model and for D_M (PILOT-NOTES).",
+        "background keeps it near 1 for every model and for D_M (docs/scale.md).",
     },
     {
       name: "c1_alpha_sweep.svg",
@@ -287,7 +287,7 @@ export async function runC1(args: string[]): Promise<Result> {
   // Notes
   const d = probes.d;
   const notes = [
-    "Adapted criterion: the paper's raw score (eq. 11) is uninformative at MNIST scale — PILOT-NOTES found " +
+    "Adapted criterion: the paper's raw score (eq. 11) is uninformative at MNIST scale — docs/scale.md found " +
     "0.976–0.998 for every model and 0.94–0.99 even for the memorising D_M, because the −1 background, far " +
     "from the origin, dominates the cosine. The verdict uses the score centred on the training mean μ " +
     "(D̃(z) = D(μ + z) − μ, z = x − μ; exactly 1 for D_G), and reports the raw score and the paper's " +
@@ -295,11 +295,11 @@ export async function runC1(args: string[]): Promise<Result> {
     `Pairs: ${cfg.pairs} pairs of distinct held-out probe images (the first ${probes.n} of the test split, ` +
     `not training images) with seeded noise x = y + σε (seed ${C1_SEED}); the same pairs and noise for every ` +
     "model, σ and α², so differences between N are not differences of noise.",
-    "σ levels: the paper's 10-level grid (PAPER-NOTES), not the 40-step EDM grid of the paper's figure; the " +
+    "σ levels: the paper's 10-level grid (docs/paper.md), not the 40-step EDM grid of the paper's figure; the " +
     `criterion averages the levels in σ ∈ [0.1, 4] (${
       BAND_SIGMAS.join(", ")
     }), where D_G and D_M differ at ` +
-    "this scale (PILOT-NOTES).",
+    "this scale (docs/scale.md).",
     "D_M's centred score is below 1 partly because D_M(μ) ≠ μ (an offset that α + β ≠ 1 scales unequally), " +
     "not only through its non-linearity; it is a baseline and does not enter the verdict.",
     `Every model is the zoo's: ${zoo.steps} Adam steps of batch ${zoo.batchSize} at ${zoo.resolution}×` +

@@ -1,5 +1,5 @@
 /**
- * C2 — linear distillation (PAPER-NOTES "Claims"): the best linear approximation D_L of a generalising
+ * C2 — linear distillation (docs/paper.md "Claims"): the best linear approximation D_L of a generalising
  * D_θ matches it at high and at low noise, while D_θ is non-linear at intermediate noise, where the
  * memorising D_M is far off. The paper (FFHQ 64×64, N = 70000) reports RMSE(D_L, D_θ) < 0.05 for σ in
  * [20, 80] and [0.002, 0.1].

@@ -1,5 +1,5 @@
 /**
- * C3 — D_L ≈ D_G (PAPER-NOTES "Claims"): the best linear approximation of a generalising D_θ is the
+ * C3 — D_L ≈ D_G (docs/paper.md "Claims"): the best linear approximation of a generalising D_θ is the
  * Gaussian denoiser of its training set: W_σ is close to the Wiener filter W*_σ = U diag(λ/(λ+σ²)) Uᵀ
  * and its leading singular vectors align with the principal components. The paper (FFHQ 64×64,
  * N = 70000) reports RMSE(D_L, D_G) < 0.05 at all 10 σ, NMSE(W_σ, W*_σ) < 0.2 for most σ, and aligned
@@ -11,7 +11,7 @@
  * 3. Reference: N(μ, Σ) of the same N images, D_G and W*_σ (Theorem 1).
  * 4. Measure at each σ: RMSE(D_L, D_G) on noisy held-out probes (eq. 10); NMSE(W_σ, W*_σ); the |cos|
  *    matrix of the k leading left singular vectors of W_σ against the k leading principal components
- *    (PAPER-NOTES "Metrics"), summarised by the mean of its diagonal.
+ *    (docs/paper.md "Metrics"), summarised by the mean of its diagonal.
  * 5. Verdict by {@link CRITERION} (adapted: σ ≥ 21 says nothing at our scale), with the paper's version
  *    {@link PAPER_CRITERION} reported beside it; both fixed before the first run.
  *

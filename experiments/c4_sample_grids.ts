@@ -1,5 +1,5 @@
 /**
- * C4 — samples from D_G and D_L share the structure of D_θ's samples from the same noise (PAPER-NOTES
+ * C4 — samples from D_G and D_L share the structure of D_θ's samples from the same noise (docs/paper.md
  * "Claims"). The paper shows grids (FFHQ 64×64): from one initial noise, the trained denoiser, its
  * linear approximation and the Gaussian denoiser generate images of the same layout.
  *

@@ -1,5 +1,5 @@
 /**
- * C5 — the Gaussian bias shows only in the generalisation regime (PAPER-NOTES "Claims"): the linear
+ * C5 — the Gaussian bias shows only in the generalisation regime (docs/paper.md "Claims"): the linear
  * approximation D_L of a trained denoiser is close to D_G when the model generalises and departs from
  * it when the model memorises. The paper compares memorising (N = 68, 1094) with generalising
  * (N ≥ 35000) models on FFHQ 64×64.
@@ -214,7 +214,7 @@ export async function runC5(args: string[]): Promise<Result> {
       "probes onto a low-dimensional subspace; part of the departure at small N is that rank deficiency, " +
       "which the paper's N = 68 < d shares.",
       "GL: the paper's 0.6 threshold is FFHQ's; at MNIST scale GL is read against GL_ref of held-out images " +
-      "(PILOT-NOTES).",
+      "(docs/scale.md).",
       `D_L of every model, and of D_M, is the exact minimiser of the distillation objective over ` +
       `${samples} noisy held-out images (${ctx.profile.distill.fitImages} test-split images after the probes; ` +
       "experiments/distill.ts), at the criterion's four levels.",

@@ -1,5 +1,5 @@
 /**
- * C6 — more data moves D_θ towards D_G (PAPER-NOTES "Claims"): as the training set grows, a trained
+ * C6 — more data moves D_θ towards D_G (docs/paper.md "Claims"): as the training set grows, a trained
  * diffusion denoiser approaches the Gaussian denoiser D_G of its own training set. The paper (FFHQ 64×64,
  * N = 68 … 70000) reports RMSE(D_θ, D_G) falling with N, mostly at σ in [0.1, 20].
  *
@@ -39,7 +39,7 @@ import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
 
-/** The informative σ levels (PILOT-NOTES: D_G and D_M differ at about σ ∈ [0.1, 4] at MNIST scale). */
+/** The informative σ levels (docs/scale.md: D_G and D_M differ at about σ ∈ [0.1, 4] at MNIST scale). */
 export const BAND_SIGMAS: readonly number[] = [4.066, 1.502, 0.47, 0.1166];
 
 /** The grid levels in the paper's range σ ∈ [0.1, 20], reported beside the criterion. */
@@ -54,7 +54,7 @@ export const MAX_RANK_CORRELATION = -0.8;
 /** The verdict's criterion, in words; fixed before the experiment was first run. */
 export const CRITERION =
   "Holds when the mean of RMSE(D_θ, D_G) (eq. 10, noisy held-out probes) over the grid " +
-  `levels in the informative range σ ∈ [0.1, 4] (${BAND_SIGMAS.join(", ")}; PILOT-NOTES) falls with N: ` +
+  `levels in the informative range σ ∈ [0.1, 4] (${BAND_SIGMAS.join(", ")}; docs/scale.md) falls with N: ` +
   `(a) at the largest N it is at most ${FALL_RATIO}× its value at the smallest N, and (b) its Spearman rank ` +
   `correlation with N is at most ${MAX_RANK_CORRELATION} (with 4 or 5 sizes this allows one adjacent pair out ` +
   "of order). Partial when (a) holds but (b) does not; does not hold when (a) fails. RMSE(D_θ, D_M), the " +
@@ -243,11 +243,11 @@ export async function runC6(args: string[]): Promise<Result> {
     notes: [
       "The criterion averages σ ∈ [0.1, 4], not the paper's [0.1, 20]: at MNIST scale D_G and D_M agree to " +
       "within ~0.006 for σ ≥ 21 and the nets are barely trained there, so differences at high σ measure " +
-      "extrapolation, not structure (PILOT-NOTES); the paper's range is reported as paperBandToGaussian.",
+      "extrapolation, not structure (docs/scale.md); the paper's range is reported as paperBandToGaussian.",
       "With N < d the empirical covariance has rank ≤ N − 1, so D_G leaves held-out probes far off at σ ≤ 0.12 " +
       "for that reason alone; the lowest levels are shown but not judged.",
       "GL: the paper reads GL > 0.6 as generalising on FFHQ; that threshold does not carry over to MNIST " +
-      "(PILOT-NOTES: held-out MNIST images score ~0.25–0.45). D_θ's GL is reported beside GL_ref (real " +
+      "(docs/scale.md: held-out MNIST images score ~0.25–0.45). D_θ's GL is reported beside GL_ref (real " +
       "held-out images against the same training set) and the GL of D_G's closed-form samples.",
       `Every model is the zoo's: ${zoo.steps} Adam steps of batch ${zoo.batchSize} at ${zoo.resolution}×` +
       `${zoo.resolution}, measured on its EMA weights; all models share the training seed and the probe and ` +

@@ -1,5 +1,5 @@
 /**
- * C7 — less capacity moves D_θ towards D_G (PAPER-NOTES "Claims"): at a training-set size where a large
+ * C7 — less capacity moves D_θ towards D_G (docs/paper.md "Claims"): at a training-set size where a large
  * network memorises, smaller networks stay closer to the Gaussian denoiser. The paper (FFHQ 64×64,
  * N = 1094, base channels 4 … 128) reports RMSE(D_θ, D_G) at intermediate σ falling as channels shrink.
  *
@@ -35,7 +35,7 @@ import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
 
-/** The levels the criterion judges: where the capacity trend is clear at MNIST scale (PILOT-NOTES). */
+/** The levels the criterion judges: where the capacity trend is clear at MNIST scale (docs/scale.md). */
 export const CRITERION_SIGMAS: readonly number[] = [1.502, 0.47];
 
 /** All intermediate levels (σ ∈ [0.1, 20], the paper's "intermediate σ"), reported beside the criterion. */
@@ -51,14 +51,14 @@ export const MIN_RANK_CORRELATION = 0.8;
 export const CRITERION = "Holds when the mean of RMSE(D_θ, D_G) (eq. 10, noisy held-out probes) over " +
   `σ ∈ {${
     CRITERION_SIGMAS.join(", ")
-  }} — where PILOT-NOTES found the capacity trend clear at MNIST scale — ` +
+  }} — where docs/scale.md found the capacity trend clear at MNIST scale — ` +
   `shrinks with capacity: (a) at the smallest C it is at most ${FALL_RATIO}× its value at the largest C, and ` +
   `(b) its Spearman rank correlation with C is at least ${MIN_RANK_CORRELATION} (with 4 capacities this ` +
   "allows one adjacent pair out of order). Partial when (a) holds but (b) does not; does not hold when (a) " +
   `fails. The same mean over all intermediate levels (${
     INTERMEDIATE_SIGMAS.join(", ")
   }) is reported beside ` +
-  "it and does not enter the verdict: PILOT-NOTES expects the trend to vanish there because small nets " +
+  "it and does not enter the verdict: docs/scale.md expects the trend to vanish there because small nets " +
   "underfit at σ ≥ 4.";
 
 /** Run C7 with command-line `args`; returns the result written. */
@@ -218,9 +218,9 @@ export async function runC7(args: string[]): Promise<Result> {
     notes: [
       "The criterion judges σ ∈ {0.47, 1.5} only: at MNIST scale the pilot found the capacity trend clear " +
       "there, while averaged over all intermediate σ it vanishes because small nets underfit at σ ≥ 4 " +
-      "(PILOT-NOTES). Both means are reported (criterionToGaussian, intermediateToGaussian).",
+      "(docs/scale.md). Both means are reported (criterionToGaussian, intermediateToGaussian).",
       "σ ≥ 21 says nothing here (D_G and D_M agree to ~0.006 and the nets are barely trained there), and " +
-      "with N < d the rank-deficient D_G leaves held-out probes far off at σ ≤ 0.12 (PILOT-NOTES).",
+      "with N < d the rank-deficient D_G leaves held-out probes far off at σ ≤ 0.12 (docs/scale.md).",
       "GL: the paper's 0.6 threshold is FFHQ's; D_θ's GL is read against GL_ref of real held-out images and " +
       "the GL of D_G's samples at the same N.",
       `Every model is the zoo's (${zoo.steps} steps, batch ${zoo.batchSize}, ${zoo.resolution}×` +

@@ -1,5 +1,5 @@
 /**
- * C8 — early in training even an over-parameterised model is Gaussian; it memorises later (PAPER-NOTES
+ * C8 — early in training even an over-parameterised model is Gaussian; it memorises later (docs/paper.md
  * "Claims"). The paper (FFHQ 64×64, N = 1094, 128 base channels, epochs 187 … 64210) reports
  * RMSE(D_θ, D_G) falling until about epoch 841 and rising afterwards as the model memorises, so early
  * stopping generalises.
@@ -240,7 +240,7 @@ export async function runC8(args: string[]): Promise<Result> {
       `Training time is in steps of batch ${zoo.batchSize}; epochs = steps·B/N are in metrics.epochs ` +
       `(N = ${cfg.n} here against the paper's 1094, so the paper's epoch 841 is not a step to compare with).`,
       "The criterion judges σ = 1.5, where the pilot saw the effect (lowest near 500–1000 steps for N = 64, " +
-      "C = 32, then rising as GL fell, PILOT-NOTES); the mean over σ ∈ [0.1, 4] is reported beside it. " +
+      "C = 32, then rising as GL fell, docs/scale.md); the mean over σ ∈ [0.1, 4] is reported beside it. " +
       "σ ≥ 21 and, with N < d, σ ≤ 0.12 say nothing at this scale.",
       "GL: the paper's 0.6 threshold is FFHQ's; memorisation is read as GL falling below GL_ref of real " +
       "held-out images and the GL of D_G's samples.",

@@ -1,5 +1,5 @@
 /**
- * C9 — strong generalisation (PAPER-NOTES "Claims"): two models trained on two disjoint halves of a
+ * C9 — strong generalisation (docs/paper.md "Claims"): two models trained on two disjoint halves of a
  * data set generate nearly the same image from the same initial noise, because each is close to the
  * Gaussian model of its half, and the two halves' Gaussians are nearly equal. The paper (FFHQ 64×64,
  * 2 × 35000 images; and 2 × 1094, where the models memorise) shows it with visual sample grids.
@@ -12,7 +12,7 @@
  *    B trains with its own seed (other initial weights, noise and minibatches), so that the two models
  *    share nothing but the data distribution.
  * 3. References: per half, the fitted Gaussian N(μ, Σ) and its training images; the closed-form PF-ODE
- *    samples of each half's D_G (PAPER-NOTES closed form) from the same initial noise as the Heun
+ *    samples of each half's D_G (docs/paper.md closed form) from the same initial noise as the Heun
  *    samples of the networks ({@link ZOO_SEEDS}.samples).
  * 4. Measure per pair, with RMSE(a, b) = √(‖a − b‖²/d) (the RMSE per pixel of eq. 10, applied to
  *    samples): r_same = mean_i RMSE(x_A[i], x_B[i]) (same noise); r_shuffled = mean_i
@@ -289,7 +289,7 @@ export async function runC9(args: string[]): Promise<Result> {
       "Gaussians then differ by construction (see covRelFrobenius) and their samples x_GA and x_GB need " +
       `not agree. The generalising pair has N = ${ns[0]} ${ns[0] < d ? "< d as well" : "≥ d"}.`,
       "GL: the paper reads GL > 0.6 as generalising on FFHQ; that threshold does not carry over to MNIST " +
-      "(PILOT-NOTES). GL of A's samples against its own half is reported beside GL against the other half " +
+      "(docs/scale.md). GL of A's samples against its own half is reported beside GL against the other half " +
       "(a model that copies its half is far from the other half) and beside GL_ref of real held-out images.",
       `Every model is the zoo's: ${zoo.steps} Adam steps of batch ${zoo.batchSize} at ${zoo.resolution}×` +
       `${zoo.resolution}, sampled on its EMA weights with ${zoo.sampleLevels}-level Heun steps; the ` +
@@ -361,7 +361,7 @@ async function _sampleModel(
   }
 }
 
-/** ‖Σ_A − Σ_B‖_F / ‖Σ_A‖_F of the halves' 1/N covariances (PAPER-NOTES D_G). */
+/** ‖Σ_A − Σ_B‖_F / ‖Σ_A‖_F of the halves' 1/N covariances (docs/paper.md D_G). */
 function _covRelFrobenius(a: ZooReferences, b: ZooReferences): number {
   const sa = covariance(a.train, a.gaussian.mu);
   const sb = covariance(b.train, b.gaussian.mu);

@@ -1,5 +1,5 @@
 /**
- * The registry of claims this artifact reproduces: id, the paper's statement (PAPER-NOTES "Claims"),
+ * The registry of claims this artifact reproduces: id, the paper's statement (docs/paper.md "Claims"),
  * the task that runs it, and its run function. `reproduce`, `paper`, `cite` and `verify` read it.
  *
  * @module
@@ -21,7 +21,7 @@ import { c8Table, runC8 } from "./c8_training_time.ts";
 export interface Claim {
   /** Claim id, e.g. `C10`. */
   id: string;
-  /** The paper's statement (PAPER-NOTES "Claims"). */
+  /** The paper's statement (docs/paper.md "Claims"). */
   statement: string;
   /** What the paper reported. */
   reported: string;
@@ -33,7 +33,7 @@ export interface Claim {
   table?: (r: Result) => string;
 }
 
-/** Every claim of the paper (PAPER-NOTES "Claims"), in the order `reproduce` runs them. */
+/** Every claim of the paper (docs/paper.md "Claims"), in the order `reproduce` runs them. */
 export const CLAIMS: readonly Claim[] = [
   {
     id: "C1",

@@ -50,7 +50,7 @@ export function scaleTable(results: Result[]): string {
   const rows = [
     "| setting | images | d | training sizes N | base channels C | steps (batch) | C8 snapshots |",
     "| --- | --- | --- | --- | --- | --- | --- |",
-    "| paper (PAPER-NOTES) | FFHQ 64×64×3 | 12288 | 68 … 70000 | 4 … 128 | epochs 187 … 64210 (N = 1094) | 187 … 64210 epochs |",
+    "| paper (docs/paper.md) | FFHQ 64×64×3 | 12288 | 68 … 70000 | 4 … 128 | epochs 187 … 64210 (N = 1094) | 187 … 64210 epochs |",
   ];
   for (const r of results.filter((x) => x.claim === "C6")) {
     const z = r.config.zoo as {

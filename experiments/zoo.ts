@@ -13,7 +13,7 @@
  * Beside the models, the zoo gives what every D_θ is measured against: held-out probes (the first
  * `nProbe` images of the test split, plus seeded noise), and per training set the fitted Gaussian
  * with D_G, the multi-delta D_M, and the generalisation scores of real held-out images (GL_ref) and of
- * D_G's own samples, both against that training set (PILOT-NOTES: the paper's 0.6 threshold is FFHQ's).
+ * D_G's own samples, both against that training set (docs/scale.md: the paper's 0.6 threshold is FFHQ's).
  * The measurements are the library's (eq. 10 and eq. 14); this module only wires them together.
  *
  * @module
@@ -162,7 +162,7 @@ const _retrained = new Set<string>();
 /**
  * The trained zoo model for `req` in the experiment's context: from the shipped models (`models/`,
  * lib/training/shipped.ts), else the model cache (`HG_CACHE_DIR`), else trained now on its training
- * images (EDM training, PAPER-NOTES); `--retrain` ignores both and retrains each model once per
+ * images (EDM training, docs/paper.md); `--retrain` ignores both and retrains each model once per
  * process. `opts.shipped: false` skips the shipped models (the `models` task exports from the cache).
  */
 export async function zooModel(
@@ -269,9 +269,9 @@ export interface ZooReferences {
   train: ImageSet;
   /** N(μ, Σ) fitted to them (1/N covariance). */
   gaussian: GaussianModel;
-  /** D_G, PAPER-NOTES Objects. */
+  /** D_G, docs/paper.md Objects. */
   DG: Denoiser;
-  /** D_M, PAPER-NOTES Objects. */
+  /** D_M, docs/paper.md Objects. */
   DM: Denoiser;
 }
 
@@ -336,7 +336,7 @@ export interface Distances {
 }
 
 /**
- * Eq. 10 (PAPER-NOTES "Metrics") of `D` against D_G and D_M at each σ, on x = y + σε with y the probes
+ * Eq. 10 (docs/paper.md "Metrics") of `D` against D_G and D_M at each σ, on x = y + σε with y the probes
  * and ε seeded by {@link ZOO_SEEDS}.probes (the same ε for every model and σ).
  */
 export async function distances(
@@ -391,7 +391,7 @@ export async function sampleGeneralization(
 }
 
 /**
- * GL of D_G's own samples (the exact PF-ODE solution from σ_max = 80 to 0, PAPER-NOTES closed form, from
+ * GL of D_G's own samples (the exact PF-ODE solution from σ_max = 80 to 0, docs/paper.md closed form, from
  * the same initial noise as {@link sampleGeneralization}): what a purely Gaussian model scores.
  */
 export function gaussianGeneralization(refs: ZooReferences, count: number): Generalization {
@@ -404,7 +404,7 @@ export function gaussianGeneralization(refs: ZooReferences, count: number): Gene
 
 /**
  * GL_ref: eq. 14 applied to the first `count` real held-out images against the training set, the score of
- * images that are new by construction (PILOT-NOTES: the paper's 0.6 is FFHQ's; compare with this instead).
+ * images that are new by construction (docs/scale.md: the paper's 0.6 is FFHQ's; compare with this instead).
  */
 export function heldOutGeneralization(refs: ZooReferences, probes: Batch, count: number): number {
   return generalizationScore(rows(probes, 0, count), refs.train).score;

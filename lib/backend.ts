@@ -4,9 +4,10 @@
  * - `wasm` (default): tfjs-backend-wasm with SIMD, single-threaded under Deno; its `.wasm` files are
  *   loaded from beside its own module inside node_modules, wherever the project is cloned.
  * - `cpu`: the pure-JavaScript backend (slow; a reference).
- * - `tensorflow`, `tensorflow-gpu`: `@tensorflow/tfjs-node(-gpu)`, imported only when asked for. Their
- *   native addon is downloaded by an install script that cannot run on our machines, so importing them
- *   fails; {@link initBackend} then throws a {@link BackendUnavailableError} saying what is missing.
+ * - `tensorflow`, `tensorflow-gpu`: `@tensorflow/tfjs-node(-gpu)`, not in deno.json's import map (so `deno
+ *   install` does not fetch them or warn about their build scripts), imported by full `npm:` specifier
+ *   only when asked for. Their native addon is downloaded by an install script that cannot run on our
+ *   machines, so importing them fails; {@link initBackend} then throws a {@link BackendUnavailableError} saying what is missing.
  *
  * Kernel replacements (lib/kernels/) are registered before the backend is selected: the portable set
  * (compositions of fast wasm kernels), or with `blas` the native set (convolutions and matmuls as
@@ -45,13 +46,23 @@ export class BackendUnavailableError extends Error {
   }
 }
 
-const _NATIVE_NEEDS: Record<"tensorflow" | "tensorflow-gpu", { pkg: string; needs: string }> = {
+/**
+ * The optional native packages. They are deliberately absent from deno.json's import map, so `deno install`
+ * neither fetches them nor warns about their build scripts; the full `npm:` specifier below is resolved
+ * (and the package fetched) only when such a backend is asked for.
+ */
+const _NATIVE_NEEDS: Record<
+  "tensorflow" | "tensorflow-gpu",
+  { pkg: string; specifier: string; needs: string }
+> = {
   "tensorflow": {
     pkg: "@tensorflow/tfjs-node",
+    specifier: "npm:@tensorflow/tfjs-node@4.22.0",
     needs: "libtensorflow 2.9.1 (CPU)",
   },
   "tensorflow-gpu": {
     pkg: "@tensorflow/tfjs-node-gpu",
+    specifier: "npm:@tensorflow/tfjs-node-gpu@4.22.0",
     needs: "libtensorflow 2.9.1 built for GPU, CUDA 11.2 and cuDNN 8.1",
   },
 };
@@ -97,9 +108,8 @@ export async function initBackend(
     await import("@tensorflow/tfjs-backend-cpu");
   } else {
     const importer: _Importer = opts.importer ?? ((s) => import(s));
-    const pkg = _NATIVE_NEEDS[name].pkg;
     try {
-      await importer(pkg);
+      await importer(_NATIVE_NEEDS[name].specifier);
     } catch (e) {
       throw new BackendUnavailableError(nativeBackendMessage(name, e), { cause: e });
     }

@@ -3,7 +3,7 @@
  * denoiser (D_θ, D_G, D_M, D_L) implements, so samplers and metrics take any of them.
  *
  * Images are flattened channels-last (HWC) into rows of length d = height·width·channels,
- * stored row-major in a Float64Array. Pixels are scaled to [-1, 1] (PAPER-NOTES, preamble).
+ * stored row-major in a Float64Array. Pixels are scaled to [-1, 1] (docs/paper.md, preamble).
  *
  * @module
  */

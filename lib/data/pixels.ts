@@ -1,5 +1,5 @@
 /**
- * Pixel scaling to [-1, 1] (the paper's convention, PAPER-NOTES preamble) and construction of
+ * Pixel scaling to [-1, 1] (the paper's convention, docs/paper.md preamble) and construction of
  * {@link ImageSet}s from raw integer pixels.
  *
  * An integer pixel value v of bit depth b maps to v / ((2^b − 1) / 2) − 1, so 0 ↦ −1 and the

@@ -1,6 +1,6 @@
 /**
  * EDM preconditioning (Karras et al. 2022) around a network F_θ, giving the trained denoiser
- * D_θ(x; σ) = c_skip(σ)·x + c_out(σ)·F_θ(c_in(σ)·x, c_noise(σ)) (D_θ, PAPER-NOTES Objects).
+ * D_θ(x; σ) = c_skip(σ)·x + c_out(σ)·F_θ(c_in(σ)·x, c_noise(σ)) (D_θ, docs/paper.md Objects).
  *
  * Two levels:
  * - {@link edmDenoiser} works on tfjs tensors with one σ per sample (what training needs);
@@ -27,7 +27,7 @@ export interface EdmPrecond {
   cNoise: number;
 }
 
-/** EDM preconditioning coefficients c_skip, c_out, c_in, c_noise at σ (D_θ, PAPER-NOTES Objects). */
+/** EDM preconditioning coefficients c_skip, c_out, c_in, c_noise at σ (D_θ, docs/paper.md Objects). */
 export function edmPrecond(sigma: number, sigmaData: number = SIGMA_DATA): EdmPrecond {
   if (!(sigma > 0) || !Number.isFinite(sigma)) {
     throw new RangeError(`edmPrecond: σ must be > 0, got ${sigma}`);
@@ -53,7 +53,7 @@ export type TensorDenoiser = (x: tf.Tensor4D, sigma: tf.Tensor1D) => tf.Tensor4D
 
 /**
  * Wrap F_θ into D_θ(x; σ) = c_skip·x + c_out·F_θ(c_in·x, c_noise) with per-sample σ
- * (D_θ, PAPER-NOTES Objects). The coefficients are computed in float32 tensors; call inside `tf.tidy`.
+ * (D_θ, docs/paper.md Objects). The coefficients are computed in float32 tensors; call inside `tf.tidy`.
  */
 export function edmDenoiser(net: EdmNetwork, params: { sigmaData?: number } = {}): TensorDenoiser {
   const sd = params.sigmaData ?? SIGMA_DATA;

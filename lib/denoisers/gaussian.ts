@@ -1,5 +1,5 @@
 /**
- * The Gaussian model of a training set and its exact optimal denoiser D_G (PAPER-NOTES Objects,
+ * The Gaussian model of a training set and its exact optimal denoiser D_G (docs/paper.md Objects,
  * Theorem 1), the Wiener filter W*, and the closed-form probability-flow ODE trajectory under D_G.
  *
  * Everything is float64 and works through the eigenbasis: a batch is projected onto U, each
@@ -13,7 +13,7 @@ import { gemm } from "../linalg/gemm.ts";
 import { covariance, mean } from "../linalg/covariance.ts";
 import { eigh, type EighSolver } from "../linalg/eigh.ts";
 
-/** N(μ, Σ) fitted to a training set, Σ = U diag(λ) Uᵀ (PAPER-NOTES D_G). */
+/** N(μ, Σ) fitted to a training set, Σ = U diag(λ) Uᵀ (docs/paper.md D_G). */
 export interface GaussianModel {
   /** Empirical mean μ (length d). */
   readonly mu: Float64Array;
@@ -35,7 +35,7 @@ export interface FitGaussianOptions {
 
 /**
  * Fit N(μ, Σ) to the rows of `x`: empirical mean, 1/N covariance and its eigendecomposition
- * (PAPER-NOTES D_G). Eigenvalues below λ_1·d·2⁻⁵² (round-off of a rank-deficient Σ, including
+ * (docs/paper.md D_G). Eigenvalues below λ_1·d·2⁻⁵² (round-off of a rank-deficient Σ, including
  * tiny negatives) are clamped to exactly 0.
  */
 export function fitGaussian(x: Batch, opts: FitGaussianOptions = {}): GaussianModel {
@@ -69,7 +69,7 @@ export function wienerGainGap(model: GaussianModel, sigma: number, k: number): n
 
 /**
  * D_G(x; σ) = μ + U diag(λ/(λ+σ²)) Uᵀ (x − μ), the optimal denoiser of the fitted Gaussian
- * (PAPER-NOTES D_G; Theorem 1). σ = ∞ gives μ; σ = 0 the projection onto μ + span{u_i : λ_i > 0}.
+ * (docs/paper.md D_G; Theorem 1). σ = ∞ gives μ; σ = 0 the projection onto μ + span{u_i : λ_i > 0}.
  */
 export function gaussianDenoiser(model: GaussianModel): Denoiser {
   return (x: Batch, sigma: number): Batch => {
@@ -108,7 +108,7 @@ export function wienerBias(model: GaussianModel, sigma: number): Float64Array {
 }
 
 /**
- * Closed-form PF-ODE solution under D_G from σ_T to σ_t (PAPER-NOTES, closed-form trajectory):
+ * Closed-form PF-ODE solution under D_G from σ_T to σ_t (docs/paper.md, closed-form trajectory):
  * x_t = μ + Σ_i √((σ_t²+λ_i)/(σ_T²+λ_i)) u_i u_iᵀ (x_T − μ), for every row of `xT`.
  */
 export function gaussianTrajectory(model: GaussianModel, xT: Batch, sigmaT: number, sigmaT_t: number): Batch {

@@ -1,5 +1,5 @@
 /**
- * The linear denoiser D_L(x; σ) = W_σ x + b_σ and its distillation by Adam (PAPER-NOTES D_L,
+ * The linear denoiser D_L(x; σ) = W_σ x + b_σ and its distillation by Adam (docs/paper.md D_L,
  * Theorem 1).
  *
  * {@link distillLinear} learns W (d × d) and b from zero on E‖W(y+σε) + b − target(y+σε)‖² over
@@ -25,7 +25,7 @@ import { gemm } from "../linalg/gemm.ts";
 import { eigh } from "../linalg/eigh.ts";
 import { deriveSeed, sampleNoise } from "../rng.ts";
 
-/** D_L(x) = W x + b for every row of x, with W d × d row-major (PAPER-NOTES D_L). σ is ignored. */
+/** D_L(x) = W x + b for every row of x, with W d × d row-major (docs/paper.md D_L). σ is ignored. */
 export function linearDenoiser(W: Float64Array, b: Float64Array, d: number): Denoiser {
   _checkParams(W, b, d);
   return (x: Batch): Batch => {
@@ -181,7 +181,7 @@ export interface DistilledLinear {
 
 /**
  * Learn D_L(x) = W x + b at one σ by Adam from zero on E‖W(y+σε) + b − target(y+σε)‖²
- * (PAPER-NOTES D_L; with target "clean", Theorem 1's objective, optimum W* = Σ(Σ+σ²I)⁻¹).
+ * (docs/paper.md D_L; with target "clean", Theorem 1's objective, optimum W* = Σ(Σ+σ²I)⁻¹).
  */
 export async function distillLinear(opts: DistillOptions): Promise<DistilledLinear> {
   const { train, sigma, target, epochs, seed } = opts;
@@ -367,7 +367,7 @@ export interface LeastSquaresFit {
 /**
  * Exact minimiser of the sampled objective Σ‖W(y+σε)+b − target(y+σε)‖² over N images × K noise draws
  * (normal equations: W = C_tx C_xx⁻¹, b = t̄ − W x̄, with the sample covariances of inputs x and targets
- * t). By Theorem 1 (PAPER-NOTES), with the clean target it tends to the Wiener filter, i.e. D_G, as
+ * t). By Theorem 1 (docs/paper.md), with the clean target it tends to the Wiener filter, i.e. D_G, as
  * K → ∞; returns the solution at each K of `draws`.
  */
 export async function leastSquaresLinear(opts: LeastSquaresOptions): Promise<LeastSquaresFit[]> {

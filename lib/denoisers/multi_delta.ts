@@ -1,6 +1,6 @@
 /**
  * D_M, the optimal denoiser of the empirical (multi-delta) distribution of the training images
- * (PAPER-NOTES Objects), and the exact Euclidean nearest neighbour in the training set (used by
+ * (docs/paper.md Objects), and the exact Euclidean nearest neighbour in the training set (used by
  * the generalisation score, eq. 14).
  *
  * D_M(x; σ) = Σ_i softmax_i(−‖x − y_i‖²/2σ²) y_i is computed with a streaming log-sum-exp over
@@ -29,7 +29,7 @@ export interface MultiDeltaOptions {
 }
 
 /**
- * D_M(x; σ) = Σ_i softmax_i(−‖x−y_i‖²/2σ²) y_i over the training rows y_i (PAPER-NOTES D_M).
+ * D_M(x; σ) = Σ_i softmax_i(−‖x−y_i‖²/2σ²) y_i over the training rows y_i (docs/paper.md D_M).
  * σ = 0 returns the nearest training image, σ = ∞ the training mean. `train` must not be
  * modified afterwards (its squared norms are cached).
  */
@@ -135,7 +135,7 @@ export interface NearestNeighbours {
 
 /**
  * Exact Euclidean nearest training row of each query row (NN_Y of the generalisation score,
- * PAPER-NOTES eq. 14). Candidates are screened with ‖x‖² + ‖y‖² − 2xᵀy and confirmed with the
+ * docs/paper.md eq. 14). Candidates are screened with ‖x‖² + ‖y‖² − 2xᵀy and confirmed with the
  * directly computed distance, so rounding in the expansion cannot pick a wrong neighbour.
  */
 export function nearestNeighbours(

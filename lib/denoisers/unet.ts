@@ -1,6 +1,6 @@
 /**
  * A compact U-Net F_θ in the style of EDM's SongUNet (DDPM++), sized for MNIST-scale images
- * (PILOT-NOTES "Setting"), written with `@tensorflow/tfjs-core` ops only: parameters are plain named
+ * (docs/scale.md "Setting"), written with `@tensorflow/tfjs-core` ops only: parameters are plain named
  * arrays, the forward pass is a function of (config, params, x, c_noise).
  *
  * Layout (C = `baseChannels`, E = 4C the embedding width, R = `resolution`):

@@ -2,7 +2,7 @@
  * BatchMatMul with transposeA / transposeB as an explicit Transpose and the plain call.
  *
  * Replaces: wasm's BatchMatMul, whose transposed variants are about 11× slower than the plain one
- * (PLATFORM-NOTES) — and matMul's gradient uses exactly those (dA = dC·Bᵀ, dB = Aᵀ·dC).
+ * (docs/scale.md, "The platform") — and matMul's gradient uses exactly those (dA = dC·Bᵀ, dB = Aᵀ·dC).
  *
  * @module
  */

@@ -2,7 +2,7 @@
  * Conv2DBackpropFilter (the gradient of a conv2d's filter) built from the backend's own Conv2D.
  *
  * Replaces: nothing on wasm (tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter, so training any
- * conv net fails there), and cpu's version, which is pathologically slow (PLATFORM-NOTES: 36 s of a
+ * conv net fails there), and cpu's version, which is pathologically slow (docs/scale.md: 36 s of a
  * 39 s step at batch 8).
  *
  * Why it is correct: dW[i, j, ci, co] = Σ_{n, oy, ox} x̃[n, oy·s + i, ox·s + j, ci] · dy[n, oy, ox, co]

@@ -1,7 +1,7 @@
 /**
  * Conv2DBackpropInput (the gradient of a conv2d's input) as one stride-1 Conv2D.
  *
- * Replaces: wasm's Conv2DBackpropInput, a naive loop about 10× slower than its Conv2D (PLATFORM-NOTES).
+ * Replaces: wasm's Conv2DBackpropInput, a naive loop about 10× slower than its Conv2D (docs/scale.md).
  *
  * Why it is correct: dx[n, y, x, ci] = Σ dy[n, oy, ox, co] · W[i, j, ci, co] over oy·s + i − pad = y.
  * Insert s − 1 zeros between dy's pixels, pad by k − 1 − pad before (and to size H + kh − 1), and

@@ -1,6 +1,6 @@
 /**
  * GroupNorm with a per-channel scale and shift, optionally followed by SiLU, as one kernel forward
- * and one backward (PAPER-NOTES' U-Net blocks: GN → SiLU → conv).
+ * and one backward (docs/paper.md' U-Net blocks: GN → SiLU → conv).
  *
  * Why: built from tfjs ops, a GroupNorm+SiLU and its gradient take ~30 elementwise kernels, each a
  * pass over the activations (~24 ns per element per step measured on the U-Net at 28×28); here the

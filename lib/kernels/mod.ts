@@ -1,6 +1,6 @@
 /**
- * Kernel replacements registered on a tfjs backend before it starts (PLATFORM-NOTES "tfjs backends
- * under Deno"), so small conv U-Nets train fast on 2 CPU cores. One module per kernel, each saying
+ * Kernel replacements registered on a tfjs backend before it starts (docs/scale.md, "The
+ * platform"), so small conv U-Nets train fast on 2 CPU cores. One module per kernel, each saying
  * what it replaces and why; each is tested against tfjs' cpu backend in tests/kernels/.
  *
  * Portable set (`registerKernelReplacements("wasm")`; no native code):

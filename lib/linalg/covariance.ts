@@ -1,5 +1,5 @@
 /**
- * Empirical mean and covariance of a batch of images (the μ and Σ of D_G, PAPER-NOTES Objects).
+ * Empirical mean and covariance of a batch of images (the μ and Σ of D_G, docs/paper.md Objects).
  *
  * The covariance uses the 1/N normalisation of the paper. Rows are centred in blocks and their
  * products accumulated block by block, so memory stays O(block·d + d²) even at N = 60000: with
@@ -24,7 +24,7 @@ export interface CovarianceOptions {
   block?: number;
 }
 
-/** Empirical mean μ = (1/N) Σ_n x_n of the rows (PAPER-NOTES D_G). */
+/** Empirical mean μ = (1/N) Σ_n x_n of the rows (docs/paper.md D_G). */
 export function mean(x: Batch): Float64Array {
   _check(x, "mean");
   const { n, d, data } = x;
@@ -39,7 +39,7 @@ export function mean(x: Batch): Float64Array {
 
 /**
  * Empirical covariance Σ = (1/N) Σ_n (x_n − μ)(x_n − μ)ᵀ, a symmetric d × d row-major matrix
- * (PAPER-NOTES D_G, 1/N normalisation). `mu` defaults to {@link mean}.
+ * (docs/paper.md D_G, 1/N normalisation). `mu` defaults to {@link mean}.
  */
 export function covariance(x: Batch, mu?: Float64Array, opts: CovarianceOptions = {}): Float64Array {
   _check(x, "covariance");

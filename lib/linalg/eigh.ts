@@ -1,5 +1,5 @@
 /**
- * Symmetric eigendecomposition Σ = U Λ Uᵀ, the principal components of D_G (PAPER-NOTES Objects).
+ * Symmetric eigendecomposition Σ = U Λ Uᵀ, the principal components of D_G (docs/paper.md Objects).
  *
  * Native LAPACK `dsyevd` (divide and conquer) when OpenBLAS is loaded, else ml-matrix's
  * `EigenvalueDecomposition` (Householder tridiagonalisation + QL). Either way the result is

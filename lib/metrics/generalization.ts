@@ -1,9 +1,9 @@
 /**
- * Generalization score (paper eq. 14, PAPER-NOTES "Metrics"):
+ * Generalization score (paper eq. 14, docs/paper.md "Metrics"):
  * GL = (1/k) Σ_i ‖x_i − NN_Y(x_i)‖₂ / ‖x_i‖₂ over k generated samples x_i, with NN_Y the nearest
  * training image in pixel space (exact, brute force: `nearestNeighbours` of multi_delta.ts).
  * Near 0 the model copies training images; on FFHQ the paper reads > 0.6 as generalising
- * (PILOT-NOTES: on MNIST compare with held-out images' score at the same N instead).
+ * (docs/scale.md: on MNIST compare with held-out images' score at the same N instead).
  *
  * @module
  */
@@ -21,7 +21,7 @@ export interface GeneralizationResult {
   nearest: Int32Array;
 }
 
-/** Eq. 14 (PAPER-NOTES "Metrics"): mean relative distance of samples to their nearest training image. */
+/** Eq. 14 (docs/paper.md "Metrics"): mean relative distance of samples to their nearest training image. */
 export function generalizationScore(
   samples: Batch,
   train: Batch,

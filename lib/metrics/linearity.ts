@@ -1,7 +1,7 @@
 /**
- * Linearity score (paper eq. 11, PAPER-NOTES "Metrics"):
+ * Linearity score (paper eq. 11, docs/paper.md "Metrics"):
  * LS(σ) = E |cos(D(αx₁ + βx₂; σ), αD(x₁; σ) + βD(x₂; σ))|, x = y + σε, α² + β² = 1,
- * and its centred variant (PILOT-NOTES): the same score for D̃(z) = D(μ + z) − μ with z = x − μ.
+ * and its centred variant (docs/scale.md): the same score for D̃(z) = D(μ + z) − μ with z = x − μ.
  *
  * Why both: on MNIST the raw score is ≈ 0.98 for every model, even D_M, because the −1 background
  * (far from the origin) dominates the cosine. Centred on the data mean μ, the score is exactly 1 for
@@ -20,7 +20,7 @@ import { type Batch, batch, type Denoiser } from "../types.ts";
 import { deriveSeed, Rng, sampleNoise } from "../rng.ts";
 import { applyDenoiser } from "./probes.ts";
 
-/** The α² values of the paper's α sweep (PAPER-NOTES "Metrics"). */
+/** The α² values of the paper's α sweep (docs/paper.md "Metrics"). */
 export const PAPER_ALPHA_SQUARED: readonly number[] = Object.freeze([0.99, 0.87, 0.74, 0.62, 0.5]);
 
 /** Options of the linearity scores. */
@@ -35,7 +35,7 @@ export interface LinearityOptions {
   batchSize?: number;
 }
 
-/** Eq. 11 (PAPER-NOTES "Metrics"): the paper's linearity score, on raw pixels. */
+/** Eq. 11 (docs/paper.md "Metrics"): the paper's linearity score, on raw pixels. */
 export async function linearityScore(
   denoiser: Denoiser,
   probes: Batch,
@@ -47,7 +47,7 @@ export async function linearityScore(
 }
 
 /**
- * Centred linearity score (PILOT-NOTES): eq. 11 for D̃(z) = D(μ + z) − μ, z = x − μ. Exactly 1 for
+ * Centred linearity score (docs/scale.md): eq. 11 for D̃(z) = D(μ + z) − μ, z = x − μ. Exactly 1 for
  * D_G and any affine map with D(μ) = μ.
  */
 export async function centredLinearityScore(
@@ -72,7 +72,7 @@ export interface LinearityPoint {
 }
 
 /**
- * Eq. 11 over the α sweep (default α² ∈ {0.99, 0.87, 0.74, 0.62, 0.50}, PAPER-NOTES "Metrics"),
+ * Eq. 11 over the α sweep (default α² ∈ {0.99, 0.87, 0.74, 0.62, 0.50}, docs/paper.md "Metrics"),
  * raw and — when `mean` is given — centred, on the same pairs and noise for every α.
  */
 export function linearitySweep(

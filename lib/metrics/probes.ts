@@ -1,5 +1,5 @@
 /**
- * Noisy probe inputs x = y + σε shared by the metrics (PAPER-NOTES "Metrics"), and a helper that
+ * Noisy probe inputs x = y + σε shared by the metrics (docs/paper.md "Metrics"), and a helper that
  * runs a denoiser over a batch in chunks.
  *
  * Probe i gets the noise `sampleNoise(seed, i, d)`, whatever σ, so the same ε is scaled to every
@@ -11,7 +11,7 @@
 import { type Batch, batch, type Denoiser, rows } from "../types.ts";
 import { noiseRows } from "../rng.ts";
 
-/** x_i = y_i + σ·ε_i with ε_i = sampleNoise(seed, i, d) (PAPER-NOTES "Metrics", x = y + σε). */
+/** x_i = y_i + σ·ε_i with ε_i = sampleNoise(seed, i, d) (docs/paper.md "Metrics", x = y + σε). */
 export function noisyProbes(clean: Batch, sigma: number, seed: number): Batch {
   if (!(sigma >= 0) || !Number.isFinite(sigma)) {
     throw new RangeError(`probes.ts: sigma must be ≥ 0, got ${sigma}`);

@@ -1,5 +1,5 @@
 /**
- * Score difference between two denoisers (paper eq. 10, PAPER-NOTES "Metrics"):
+ * Score difference between two denoisers (paper eq. 10, docs/paper.md "Metrics"):
  * E_{y,ε} √(‖D₁(y+σε; σ) − D₂(y+σε; σ)‖²/d), an RMSE per pixel averaged over probe images, and the
  * normalised variant E ‖D₁ − D₂‖/‖D₁‖.
  *
@@ -67,7 +67,7 @@ export interface ScoreDifferenceOptions {
 }
 
 /**
- * Eq. 10 (PAPER-NOTES "Metrics"): score difference of D₁ and D₂ at σ on x_i = y_i + σε_i, with y_i the
+ * Eq. 10 (docs/paper.md "Metrics"): score difference of D₁ and D₂ at σ on x_i = y_i + σε_i, with y_i the
  * clean probe images and ε_i seeded per probe.
  */
 export async function scoreDifference(

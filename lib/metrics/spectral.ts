@@ -1,5 +1,5 @@
 /**
- * W_σ against the Wiener filter (PAPER-NOTES "Metrics"): normalised MSE ‖W − W*‖²_F/‖W*‖²_F, and the
+ * W_σ against the Wiener filter (docs/paper.md "Metrics"): normalised MSE ‖W − W*‖²_F/‖W*‖²_F, and the
  * alignment (|cosine| matrix) of the leading left singular vectors of W with the principal
  * components U of the training set.
  *
@@ -16,7 +16,7 @@
 import { gemm } from "../linalg/gemm.ts";
 import { eigh, type EighSolver } from "../linalg/eigh.ts";
 
-/** ‖W − W*‖²_F / ‖W*‖²_F for two d × d (or any equal-length) matrices (PAPER-NOTES "Metrics"). */
+/** ‖W − W*‖²_F / ‖W*‖²_F for two d × d (or any equal-length) matrices (docs/paper.md "Metrics"). */
 export function wienerNMSE(W: ArrayLike<number>, wStar: ArrayLike<number>): number {
   if (W.length !== wStar.length) {
     throw new RangeError(`spectral.ts: matrices have ${W.length} and ${wStar.length} entries`);
@@ -129,7 +129,7 @@ export interface SingularAlignment {
 /**
  * Alignment of the k leading left singular vectors of W (d × d) with the k leading principal
  * components, the first k columns of U (d × d, columns = eigenvectors, descending λ; as returned
- * by `fitGaussian`) (PAPER-NOTES "Metrics").
+ * by `fitGaussian`) (docs/paper.md "Metrics").
  */
 export function singularVectorAlignment(
   W: Float64Array,

@@ -1,6 +1,6 @@
 /**
  * Figures for results: line charts and heat maps as SVG (vega-lite compiled to vega, rendered headless
- * with renderer "none"; byte-identical across runs, PLATFORM-NOTES "Figures") and image grids as PNG
+ * with renderer "none"; byte-identical across runs) and image grids as PNG
  * (fast-png). All inputs are checked; a non-finite value is an error, never a silent gap.
  *
  * @module
@@ -150,7 +150,7 @@ export const HEATMAP_MAX_CELLS = 16384;
 
 /**
  * A heat map as an SVG string, e.g. the alignment matrix |⟨v_i, u_j⟩| of W_σ's leading singular vectors
- * with the principal components (PAPER-NOTES Metrics, "W versus Wiener").
+ * with the principal components (docs/paper.md Metrics, "W versus Wiener").
  */
 export async function heatmapSvg(matrix: Matrix, opts: HeatmapOptions): Promise<string> {
   const where = `heatmapSvg("${opts.title}")`;

@@ -93,7 +93,7 @@ export interface Result {
   schemaVersion: 1;
   /** Stable identity `<claim>/<profile>/<dataset>`, e.g. `C10/ci/mnist`. */
   id: string;
-  /** Claim id from PAPER-NOTES ("Claims"), e.g. `C10`. */
+  /** Claim id (docs/paper.md, "Claims"), e.g. `C10`. */
   claim: string;
   /** One-line title of the experiment. */
   title: string;

@@ -1,5 +1,5 @@
 /**
- * Gaussian teleportation (Wang & Vastola, TMLR 2024; PAPER-NOTES "Objects"): replace the first part
+ * Gaussian teleportation (Wang & Vastola, TMLR 2024; docs/paper.md "Objects"): replace the first part
  * of sampling by the closed-form probability-flow solution under D_G, then continue with an ODE
  * solver on any denoiser. Because a generalising D_θ is close to D_G at high noise, skipping the
  * first 15–30% of steps this way costs (almost) nothing in quality.
@@ -48,7 +48,7 @@ export interface TeleportResult {
 }
 
 /**
- * Gaussian-teleport hybrid sampler (Wang & Vastola, PAPER-NOTES "Objects"): x_T = σ_0·ε, jump with
+ * Gaussian-teleport hybrid sampler (Wang & Vastola, docs/paper.md "Objects"): x_T = σ_0·ε, jump with
  * the closed-form trajectory from σ_0 to σ_k (k = round(skipFraction·steps)), then integrate the
  * probability-flow ODE on `denoiser` over σ_k … σ_n.
  */

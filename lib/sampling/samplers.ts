@@ -1,5 +1,5 @@
 /**
- * Deterministic probability-flow ODE samplers (EDM Algorithm 1 without churn; PAPER-NOTES
+ * Deterministic probability-flow ODE samplers (EDM Algorithm 1 without churn; docs/paper.md
  * "EDM training and sampling"): Euler and Heun's second order steps, for any {@link Denoiser}.
  *
  * Under the EDM (VE) parameterisation the ODE is dx/dσ = (x − D(x; σ))/σ. Sampling starts at
@@ -113,7 +113,7 @@ function _sampleFromNoise(
 
 /**
  * Integrate the probability-flow ODE dx/dσ = (x − D(x; σ))/σ from a state `x` at σ = sigmas[0]
- * down the given levels (PAPER-NOTES "EDM training and sampling"). `x` is not modified.
+ * down the given levels (docs/paper.md "EDM training and sampling"). `x` is not modified.
  * Used by the samplers and by the Gaussian-teleport hybrid, which starts mid-schedule.
  */
 export async function integrateODE(

@@ -1,5 +1,5 @@
 /**
- * The EDM noise-level schedule (PAPER-NOTES "EDM training and sampling") and the paper's
+ * The EDM noise-level schedule (docs/paper.md "EDM training and sampling") and the paper's
  * 10-level evaluation grid.
  *
  * @module
@@ -18,7 +18,7 @@ export interface EdmScheduleOptions {
 }
 
 /**
- * EDM σ schedule, PAPER-NOTES "EDM training and sampling":
+ * EDM σ schedule, docs/paper.md "EDM training and sampling":
  * σ_i = (σ_max^(1/ρ) + i/(n−1)·(σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ for i = 0 … n−1, then σ_n = 0.
  * Returns n + 1 levels (n without the final zero when `appendZero` is false).
  */
@@ -37,7 +37,7 @@ export function edmSchedule(n: number, opts: EdmScheduleOptions = {}): Float64Ar
 }
 
 /**
- * The 10 noise levels the paper evaluates at, as printed (PAPER-NOTES "EDM training and sampling");
+ * The 10 noise levels the paper evaluates at, as printed (docs/paper.md "EDM training and sampling");
  * they are `edmSchedule(10)` without its final zero, rounded.
  */
 export const PAPER_SIGMAS: readonly number[] = Object.freeze([

@@ -2,7 +2,7 @@
  * Exponential moving average of the weights, as in the EDM training loop: after each step
  * θ_ema ← θ + β·(θ_ema − θ) with β = 0.5^(B / max(h, 1e-8)), where the half-life h (in images) is
  * min(halflifeImages, imagesSeen·rampup) — the ramp-up keeps the average short early in training
- * (EDM: half-life 0.5 M images, ramp-up ratio 0.05; PAPER-NOTES "EDM training and sampling").
+ * (EDM: half-life 0.5 M images, ramp-up ratio 0.05; docs/paper.md "EDM training and sampling").
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The EDM training objective (PAPER-NOTES "EDM training and sampling"):
+ * The EDM training objective (docs/paper.md "EDM training and sampling"):
  * ln σ ~ N(P_mean, P_std²), λ(σ) = (σ²+σd²)/(σ·σd)², loss = λ(σ)·‖D_θ(y+σε; σ) − y‖², here averaged
  * over pixels and over the batch (EDM sums over pixels; the mean only rescales the learning rate).
  *
@@ -29,7 +29,7 @@ export interface EdmLossConfig {
 /** EDM's defaults: P_mean −1.2, P_std 1.2, σ_data 0.5. */
 export const EDM_LOSS_DEFAULTS: EdmLossConfig = { pMean: -1.2, pStd: 1.2, sigmaData: 0.5 };
 
-/** Loss weight λ(σ) = (σ²+σd²)/(σ·σd)² (EDM training, PAPER-NOTES). */
+/** Loss weight λ(σ) = (σ²+σd²)/(σ·σd)² (EDM training, docs/paper.md). */
 export function edmLossWeight(sigma: number, sigmaData: number = EDM_LOSS_DEFAULTS.sigmaData): number {
   return (sigma * sigma + sigmaData * sigmaData) / (sigma * sigmaData) ** 2;
 }
@@ -60,7 +60,7 @@ export function drawTrainingNoise(
 
 /**
  * The EDM loss λ(σ)‖D(y+σε; σ) − y‖², mean over pixels and batch, as a scalar tensor
- * (EDM training, PAPER-NOTES). `y`, `eps` [B, H, W, C]; `sigma` [B]. Call inside `tf.tidy`.
+ * (EDM training, docs/paper.md). `y`, `eps` [B, H, W, C]; `sigma` [B]. Call inside `tf.tidy`.
  */
 export function edmLoss(
   denoise: TensorDenoiser,

@@ -130,7 +130,7 @@ export async function readHistory(dir: string): Promise<HistoryFile | null> {
 }
 
 /**
- * D_θ for `spec`, from the cache or trained now (EDM training, PAPER-NOTES): a run interrupted
+ * D_θ for `spec`, from the cache or trained now (EDM training, docs/paper.md): a run interrupted
  * earlier resumes from the checkpoint in its work directory and ends with the same weights.
  * `loadData` is called only when training is needed.
  */
@@ -271,7 +271,7 @@ export interface LoadedDenoiser {
 
 /**
  * Load D_θ from checkpoint directory `dir` (a model directory or one of its snapshots), over its
- * EMA weights (default, as EDM evaluates) or its raw weights (D_θ, PAPER-NOTES Objects).
+ * EMA weights (default, as EDM evaluates) or its raw weights (D_θ, docs/paper.md Objects).
  */
 export async function loadDenoiser(
   dir: string,

@@ -1,5 +1,5 @@
 /**
- * The training loop of D_θ with the EDM objective (PAPER-NOTES "EDM training and sampling"):
+ * The training loop of D_θ with the EDM objective (docs/paper.md "EDM training and sampling"):
  * Adam, linear learning-rate warm-up, EMA of the weights, seeded minibatch order, snapshots,
  * periodic checkpoints, a progress line, and a stop with an error on NaN or divergence.
  *
@@ -83,7 +83,7 @@ export interface TrainConfig {
 }
 
 /**
- * Defaults: EDM's noise, Adam and EMA settings; lr 2e-3 and batch 64 as in the pilot (PILOT-NOTES);
+ * Defaults: EDM's noise, Adam and EMA settings; lr 2e-3 and batch 64 as in the pilot (docs/scale.md);
  * a 10 000-image warm-up (EDM's 10 M is longer than our whole runs).
  */
 export const TRAIN_DEFAULTS: Omit<TrainConfig, "seed" | "steps"> = {
@@ -424,7 +424,7 @@ export function trainingPixels(data: ImageSet, net: UNetConfig): Float32Array {
 
 /**
  * Train `state` in place on `data` from `state.step` up to `opts.untilStep ?? state.train.steps`
- * (EDM objective, PAPER-NOTES "EDM training and sampling"; see the module doc for determinism,
+ * (EDM objective, docs/paper.md "EDM training and sampling"; see the module doc for determinism,
  * warm-up and divergence). Resolves with a report; rejects with {@link TrainingDivergedError}.
  */
 export async function train(

@@ -30,7 +30,7 @@ Deno.test("edmPrecond: c_skip is the Wiener gain of N(0, σd²) data and c_out²
   for (const sd of [0.5, 1.3]) {
     for (const s of [0.002, 0.1166, 1.502, 80]) {
       const p = edmPrecond(s, sd);
-      // Gaussian data of variance σd²: optimal linear denoiser λ/(λ+σ²), MSE λσ²/(λ+σ²) (PAPER-NOTES D_G).
+      // Gaussian data of variance σd²: optimal linear denoiser λ/(λ+σ²), MSE λσ²/(λ+σ²) (docs/paper.md D_G).
       close(p.cSkip, (sd * sd) / (sd * sd + s * s));
       close(p.cOut * p.cOut, (sd * sd * s * s) / (sd * sd + s * s), 1e-12);
       // The network's input has unit variance: c_in²·(σd² + σ²) = 1.

@@ -70,7 +70,7 @@ Deno.test("C6, C7 and C8 run end to end at the smoke profile and share their zoo
     assert.deepEqual(m8.steps, [...p.zoo.snapshotSteps.filter((s) => s < p.c8.steps), p.c8.steps]);
 
     // Independent fact: at σ = 80 both references are ≈ the training mean, so D_G and D_M nearly agree
-    // (PILOT-NOTES: within ~0.006 for σ ≥ 21), far closer than at σ = 1.5.
+    // (docs/scale.md: within ~0.006 for σ ≥ 21), far closer than at σ = 1.5.
     for (const gap of m6.rmseGaussianToMultiDelta) {
       assert.ok(gap[0] < 0.02 && gap[0] < gap[5] / 5, `gap ${gap}`);
     }
