@@ -49,6 +49,148 @@ function _kernel(): _Kernel | null {
   return _state;
 }
 
+// ---- Thread pool: workers (lib/linalg/_gemm_worker.ts) share the kernel's memory and split a product by
+// column panels. Control words (Int32 over a SharedArrayBuffer): WORD = (job generation << 16) | next chunk
+// to take (taken by compare-exchange, so a chunk runs once and a late worker never mixes two jobs: a job's
+// parameters change only after all its chunks are done); DONE = chunks finished; then the job's parameters;
+// STOP = 1 tells idle workers to exit (after _IDLE_MS without a parallel product, so the process can end).
+const _C = {
+  WORD: 0,
+  DONE: 1,
+  AP: 2,
+  BP: 3,
+  CP: 4,
+  MB: 5,
+  K: 6,
+  LDC: 7,
+  NB: 8,
+  PER: 9,
+  TRI: 10,
+  CHUNKS: 11,
+  STOP: 12,
+};
+const _IDLE_MS = 1000;
+/** Products with fewer multiply-adds than this run on the calling thread only. */
+export const PARALLEL_MIN_WORK = 4_000_000;
+
+interface _Pool {
+  workers: Worker[];
+  ctrl: Int32Array;
+  gen: number;
+  timer?: ReturnType<typeof setTimeout>;
+}
+
+let _pool: _Pool | null = null;
+let _threads = Math.max(1, Math.min(8, globalThis.navigator?.hardwareConcurrency ?? 1));
+
+/**
+ * Threads (the calling one included) for large products on the WebAssembly SIMD tier; default the
+ * number of logical CPUs (at most 8). 1 disables the worker pool. Returns the previous setting.
+ */
+export function setWasmThreads(threads: number): number {
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`lib/linalg/_wasm_gemm.ts: threads must be a positive integer, got ${threads}`);
+  }
+  const prev = _threads;
+  _threads = threads;
+  if (_pool !== null && _pool.workers.length !== threads - 1) _stopPool();
+  return prev;
+}
+
+/** Threads used for large products on the WebAssembly SIMD tier. */
+export function wasmThreads(): number {
+  return _threads;
+}
+
+function _stopPool(): void {
+  const pool = _pool;
+  if (pool === null) return;
+  _pool = null;
+  if (pool.timer !== undefined) clearTimeout(pool.timer);
+  Atomics.store(pool.ctrl, _C.STOP, 1);
+  Atomics.notify(pool.ctrl, _C.WORD);
+  for (const w of pool.workers) w.terminate();
+}
+
+function _getPool(): _Pool | null {
+  if (_pool !== null) return _pool;
+  if (typeof Worker !== "function" || _module === null || _state == null) return null;
+  try {
+    const ctrl = new Int32Array(new SharedArrayBuffer(16 * 4));
+    const workers: Worker[] = [];
+    for (let t = 1; t < _threads; t++) {
+      const w = new Worker(new URL("./_gemm_worker.ts", import.meta.url).href, { type: "module" });
+      w.postMessage({ module: _module, memory: _state.memory, ctrl });
+      workers.push(w);
+    }
+    _pool = { workers, ctrl, gen: 0 };
+  } catch {
+    _threads = 1; // workers unavailable (e.g. no permission to read the worker module): single thread
+    return null;
+  }
+  return _pool;
+}
+
+/** Take chunks of the current job until none is left. */
+function _takeChunks(ctrl: Int32Array, gemm: _GemmExport): void {
+  for (;;) {
+    const w = Atomics.load(ctrl, _C.WORD);
+    const i = w & 0xffff;
+    if (i >= Atomics.load(ctrl, _C.CHUNKS)) return;
+    if (Atomics.compareExchange(ctrl, _C.WORD, w, w + 1) !== w) continue;
+    const per = ctrl[_C.PER];
+    const nb = ctrl[_C.NB];
+    const jb0 = i * per;
+    gemm(
+      ctrl[_C.AP],
+      ctrl[_C.BP],
+      ctrl[_C.CP],
+      ctrl[_C.MB],
+      ctrl[_C.K],
+      ctrl[_C.LDC],
+      jb0,
+      Math.min(nb, jb0 + per),
+      ctrl[_C.TRI],
+    );
+    Atomics.add(ctrl, _C.DONE, 1);
+  }
+}
+
+/** The kernel over all column panels, split across the pool when the product is large. */
+function _run(
+  kern: _Kernel,
+  ap: number,
+  bp: number,
+  cp: number,
+  mb: number,
+  k: number,
+  ldc: number,
+  nb: number,
+  tri: number,
+): void {
+  const work = 16 * mb * nb * k;
+  const pool = _threads > 1 && work >= PARALLEL_MIN_WORK && nb >= 2 ? _getPool() : null;
+  if (pool === null) return kern.gemm(ap, bp, cp, mb, k, ldc, 0, nb, tri);
+  const ctrl = pool.ctrl;
+  const chunks = Math.min(nb, 4 * _threads);
+  const per = Math.ceil(nb / chunks);
+  const params = [ap, bp, cp, mb, k, ldc, nb, per, tri, Math.ceil(nb / per)];
+  for (let j = 0; j < params.length; j++) Atomics.store(ctrl, _C.AP + j, params[j]);
+  Atomics.store(ctrl, _C.DONE, 0);
+  pool.gen = (pool.gen + 1) & 0x7fff;
+  Atomics.store(ctrl, _C.WORD, pool.gen << 16);
+  Atomics.notify(ctrl, _C.WORD);
+  _takeChunks(ctrl, kern.gemm);
+  const total = params[9];
+  for (let d = Atomics.load(ctrl, _C.DONE); d < total; d = Atomics.load(ctrl, _C.DONE)) {
+    Atomics.wait(ctrl, _C.DONE, d, 50);
+  }
+  if (pool.timer !== undefined) clearTimeout(pool.timer);
+  const timer = setTimeout(_stopPool, _IDLE_MS);
+  pool.timer = timer;
+  if (typeof Deno !== "undefined") Deno.unrefTimer(timer as unknown as number);
+}
+
 /** Whether the WebAssembly SIMD kernel compiles and runs here (it needs SIMD and shared memory). */
 export function wasmSimdAvailable(): boolean {
   return _kernel() !== null;
@@ -141,7 +283,7 @@ export function gemmWasm(
   _packRows(a, m, k, transA, heap, aOff);
   // Column panels of op(B) are the row panels of op(B)ᵀ (n × k), stored transposed unless transB.
   _packRows(b, n, k, !transB, heap, bOff);
-  kern.gemm(aOff * 8, bOff * 8, cOff * 8, mp >> 2, k, np, 0, np >> 2, 0);
+  _run(kern, aOff * 8, bOff * 8, cOff * 8, mp >> 2, k, np, np >> 2, 0);
   for (let i = 0; i < m; i++) {
     const ci = i * n;
     const pi = cOff + i * np;
@@ -173,7 +315,7 @@ export function syrkWasm(
   const heap = _heap(kern, cOff + np * np);
   if (k > 0 && alpha !== 0) {
     _packRows(a, n, k, trans, heap, 0);
-    kern.gemm(0, 0, cOff * 8, np >> 2, k, np, 0, np >> 2, 1);
+    _run(kern, 0, 0, cOff * 8, np >> 2, k, np, np >> 2, 1);
   } else heap.fill(0, cOff, cOff + np * np);
   for (let i = 0; i < n; i++) {
     const j0 = upper ? i : 0;

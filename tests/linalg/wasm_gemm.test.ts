@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { buildWasm, EMBED_URL, embedModule, WAT_URL } from "../../lib/linalg/_build_wasm.ts";
-import { wasmSimdAvailable } from "../../lib/linalg/_wasm_gemm.ts";
+import { setWasmThreads, wasmSimdAvailable } from "../../lib/linalg/_wasm_gemm.ts";
 import { dsyrk, loadBlas } from "../../lib/linalg/blas.ts";
 import { covariance } from "../../lib/linalg/covariance.ts";
 import { gemm, gemmTier, portableTier, setPortableTier } from "../../lib/linalg/gemm.ts";
@@ -100,4 +100,26 @@ Deno.test("covariance through the wasm-simd tier equals the JavaScript kernel (r
   const got = withTier("wasm-simd", () => covariance(x, undefined, { block: 300 }));
   assert.ok(relErr(got, want) < 1e-12);
   for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) assert.equal(got[i * d + j], got[j * d + i]);
+});
+
+Deno.test("the worker pool splits large products by column panels: the same bits as one thread", async () => {
+  const [m, n, k] = [150, 203, 300]; // 9.1e6 multiply-adds, above PARALLEL_MIN_WORK
+  const a = rand(m * k, 21);
+  const b = rand(n * k, 22);
+  const prev = setWasmThreads(1);
+  try {
+    const one = withTier("wasm-simd", () => gemm(m, n, k, a, b, undefined, { transB: true }));
+    const syrkOne = withTier("wasm-simd", () => dsyrk(n, k, b, undefined, {}));
+    setWasmThreads(3);
+    for (let r = 0; r < 3; r++) {
+      const many = withTier("wasm-simd", () => gemm(m, n, k, a, b, undefined, { transB: true }));
+      assert.deepEqual(many, one, `repeat ${r}`);
+      assert.deepEqual(withTier("wasm-simd", () => dsyrk(n, k, b, undefined, {})), syrkOne);
+    }
+    assert.throws(() => setWasmThreads(0), /positive integer/);
+  } finally {
+    setWasmThreads(prev);
+  }
+  // Let the idle pool shut down (its workers exit after 1 s without a product).
+  await new Promise((r) => setTimeout(r, 1200));
 });
