@@ -9,8 +9,9 @@
  * 2. Data: the first N training images, and held-out probes from the test split.
  * 3. Fit the Gaussian N(μ, Σ) to the training images (1/N covariance, eigendecomposition).
  * 4. At each of the 10 σ levels: (a) solve the sampled objective exactly (normal equations) with K noise
- *    draws per image for growing K, and (b) distil D_L by Adam from zero against the clean target (no
- *    network); record RMSE(D_L, D_G) on noisy held-out probes (eq. 10) and NMSE(W, W*) against K and
+ *    draws per image for growing K (with `lsEstimator: "wishart"`, its sums drawn from their joint law in
+ *    O(d³), lib/denoisers/least_squares_wishart.ts), and (b) distil D_L by Adam from zero against the
+ *    clean target (no network); record RMSE(D_L, D_G) on noisy held-out probes (eq. 10) and NMSE(W, W*) against K and
  *    against epochs.
  * 5. Sample from pure noise with Heun's method on D_G at several step counts and compare the
  *    samples with the closed-form trajectory from the same noise.
@@ -33,6 +34,7 @@ import {
   leastSquaresLinear,
   linearLearningRate,
 } from "../lib/denoisers/linear.ts";
+import { leastSquaresWishart } from "../lib/denoisers/least_squares_wishart.ts";
 import { scoreDifference, scoreDifferenceFromOutputs } from "../lib/metrics/score_difference.ts";
 import { wienerNMSE } from "../lib/metrics/spectral.ts";
 import { heunSampler, initialLatents } from "../lib/sampling/samplers.ts";
@@ -76,19 +78,17 @@ export async function runC10(args: string[]): Promise<Result> {
   const DG = gaussianDenoiser(gaussian);
 
   // Measure (a): the exact minimiser of the sampled objective, for growing numbers of noise draws
+  const lsEstimator = cfg.lsEstimator ?? "sampled";
   const lsRmse: number[][] = [];
   const lsNmse: number[][] = [];
   const lsSlope: number[] = [];
   const lsBar = progress("C10 least squares", cfg.sigmas.length);
   for (const [k, sigma] of cfg.sigmas.entries()) {
     const wStar = wienerMatrix(gaussian, sigma);
-    const fits = await leastSquaresLinear({
-      train,
-      sigma,
-      target: "clean",
-      draws: cfg.lsDraws,
-      seed: deriveSeed(SEEDS.noise, 100 + k),
-    });
+    const seed = deriveSeed(SEEDS.noise, 100 + k);
+    const fits = lsEstimator === "wishart"
+      ? leastSquaresWishart({ gaussian, sigma, draws: cfg.lsDraws, seed })
+      : await leastSquaresLinear({ train, sigma, target: "clean", draws: cfg.lsDraws, seed });
     const r: number[] = [];
     for (const f of fits) {
       r.push(
@@ -272,6 +272,14 @@ export async function runC10(args: string[]): Promise<Result> {
       `decayed geometrically to ${cfg.finalLrFactor}× at the last epoch, so the stochastic fit can settle.`,
       "RMSE is measured on held-out probes, so it weighs directions by their variance; NMSE(W, W*) weighs all " +
       "directions of W equally, including low-variance ones the objective barely constrains.",
+      ...(lsEstimator === "wishart"
+        ? [
+          '(a) used lsEstimator "wishart": the normal equations\' noise sums over the N·K draws (per-image sums ' +
+          "and the Gram Σεεᵀ) were drawn from their exact joint law (Gaussian cross terms, Wishart Gram; " +
+          "lib/denoisers/least_squares_wishart.ts) instead of drawing the N·K noisy images: the same estimator in " +
+          "distribution, O(d³) instead of O(N·K·d²) per σ and K.",
+        ]
+        : []),
     ],
   }, figures);
   return result;

@@ -31,6 +31,13 @@ export interface C10Config {
   finalLrFactor: number;
   /** Noise draws per image K at which the exact least-squares minimiser is solved (increasing). */
   lsDraws: number[];
+  /**
+   * How the exact minimiser of the sampled objective is computed (C10 (a)): `"sampled"` (default) draws the
+   * N·K noisy inputs and accumulates the normal equations, O(N·K·d²); `"wishart"` draws the same sums from
+   * their joint law (per-image noise sums and a Wishart Gram, lib/denoisers/least_squares_wishart.ts),
+   * O(d³) per K. Same estimator in distribution; absent means `"sampled"` (the frozen v1/v2 results).
+   */
+  lsEstimator?: "sampled" | "wishart";
   /** Heun step counts compared with the closed-form trajectory. */
   heunSteps: number[];
   /** Samples integrated from pure noise for that comparison. */

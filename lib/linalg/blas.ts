@@ -13,7 +13,8 @@
  * @module
  */
 
-import { gemm, type GemmOptions, setNativeGemm } from "./gemm.ts";
+import { gemm, type GemmOptions, portableTier, setNativeGemm } from "./gemm.ts";
+import { syrkWasm } from "./_wasm_gemm.ts";
 
 /** How {@link loadBlas} treats the native library. */
 export type BlasMode = "auto" | "openblas" | "off";
@@ -348,7 +349,8 @@ export interface SyrkOptions {
 
 /**
  * Symmetric rank-k update of the n × n row-major C (one triangle only, see {@link SyrkOptions});
- * native `cblas_dsyrk` when loaded, else {@link gemm} on the full matrix restricted to the triangle.
+ * native `cblas_dsyrk` when loaded, else the WebAssembly SIMD kernel on the tiles touching the triangle,
+ * else (portable tier `"js"`) {@link gemm} on the full matrix restricted to the triangle.
  */
 export function dsyrk(
   n: number,
@@ -380,6 +382,10 @@ export function dsyrk(
       c,
       n,
     );
+    return c;
+  }
+  if (n * n * k >= 16384 && portableTier() === "wasm-simd") {
+    syrkWasm(n, k, a, c, trans, alpha, beta, uplo === "upper");
     return c;
   }
   const full = gemm(n, n, k, a, a, new Float64Array(n * n), { transA: trans, transB: !trans, alpha });

@@ -3,8 +3,8 @@
  *
  * The covariance uses the 1/N normalisation of the paper. Rows are centred in blocks and their
  * products accumulated block by block, so memory stays O(block·d + d²) even at N = 60000: with
- * native BLAS each block is one `dsyrk`, otherwise a register-blocked JavaScript kernel on the
- * transposed block. Centring before multiplying avoids the cancellation of E[xxᵀ] − μμᵀ on
+ * native BLAS or the WebAssembly SIMD tier each block is one `dsyrk`, otherwise (backend `"js"`, or
+ * portable tier `"js"`) a register-blocked JavaScript kernel on the transposed block. Centring before multiplying avoids the cancellation of E[xxᵀ] − μμᵀ on
  * near-constant pixels.
  *
  * @module
@@ -12,13 +12,14 @@
 
 import type { Batch } from "../types.ts";
 import { blasLoaded, dsyrk } from "./blas.ts";
+import { portableTier } from "./gemm.ts";
 
 /** Which implementation {@link covariance} uses: native when loaded (`"auto"`), or force one. */
 export type CovarianceBackend = "auto" | "native" | "js";
 
 /** Options of {@link covariance}. */
 export interface CovarianceOptions {
-  /** Implementation, default `"auto"`. */
+  /** Implementation, default `"auto"` (native BLAS, else WebAssembly SIMD, else the JavaScript kernel). */
   backend?: CovarianceBackend;
   /** Rows centred per block, default 512. */
   block?: number;
@@ -49,7 +50,9 @@ export function covariance(x: Batch, mu?: Float64Array, opts: CovarianceOptions 
     throw new RangeError(`lib/linalg/covariance.ts: mean has length ${m.length}, expected d = ${d}`);
   }
   const backend = opts.backend ?? "auto";
-  const native = backend === "native" || (backend === "auto" && blasLoaded());
+  // "auto": dsyrk (native, else the WebAssembly SIMD kernel); "js": the scalar kernel below.
+  const viaSyrk = backend === "native" ||
+    (backend === "auto" && (blasLoaded() || portableTier() === "wasm-simd"));
   if (backend === "native" && !blasLoaded()) {
     throw new Error("lib/linalg/covariance.ts: backend 'native' requested but native BLAS is not loaded");
   }
@@ -61,7 +64,7 @@ export function covariance(x: Batch, mu?: Float64Array, opts: CovarianceOptions 
   const buf = new Float64Array(Math.min(block, n) * d);
   for (let s = 0; s < n; s += block) {
     const b = Math.min(block, n - s);
-    if (native) {
+    if (viaSyrk) {
       // buf = centred rows (b × d); C_upper += bufᵀ·buf.
       for (let i = 0; i < b; i++) {
         const src = (s + i) * d;

@@ -1,12 +1,54 @@
 /**
  * Dense float64 matrix products on row-major Float64Arrays.
  *
- * {@link gemm} is the one entry point the library uses for C = α·op(A)·op(B) + β·C; it is a
- * cache-blocked JavaScript loop here, and routes to a native BLAS when one is loaded
- * (see `blas.ts`).
+ * {@link gemm} is the one entry point the library uses for C = α·op(A)·op(B) + β·C. Three tiers, the
+ * fastest available first: native BLAS when one is loaded (see `blas.ts`); else the portable
+ * WebAssembly SIMD kernel (`gemm_simd.wat`, f64x2, about 6× the scalar loop at d = 784); else (or
+ * with {@link setPortableTier}`("js")`, or for products under {@link WASM_MIN_WORK} multiply-adds)
+ * a cache-blocked JavaScript loop. The tiers differ only in rounding.
  *
  * @module
  */
+
+import { gemmWasm, wasmSimdAvailable } from "./_wasm_gemm.ts";
+
+/** The linear-algebra tier that runs large products: native OpenBLAS, WebAssembly SIMD, or scalar JavaScript. */
+export type LinalgTier = "openblas" | "wasm-simd" | "js";
+
+/** Products with fewer multiply-adds (m·n·k) than this run in the JavaScript loop (packing costs more). */
+export const WASM_MIN_WORK = 16384;
+
+let _portable: "wasm-simd" | "js" = "wasm-simd";
+
+/**
+ * Choose the tier used without native BLAS: `"wasm-simd"` (default, when the runtime supports it) or
+ * `"js"` (the scalar reference). Returns the tier now in effect for large products.
+ *
+ * @example
+ * ```ts
+ * import { gemmTier, setPortableTier } from "./gemm.ts";
+ * setPortableTier("js"); // reference path, e.g. to compare
+ * setPortableTier("wasm-simd");
+ * console.log(gemmTier()); // "openblas", "wasm-simd" or "js"
+ * ```
+ */
+export function setPortableTier(tier: "wasm-simd" | "js"): LinalgTier {
+  if (tier !== "wasm-simd" && tier !== "js") {
+    throw new TypeError(`lib/linalg/gemm.ts: unknown portable tier "${tier}" (use "wasm-simd" or "js")`);
+  }
+  _portable = tier;
+  return gemmTier();
+}
+
+/** The portable tier in effect: `"wasm-simd"` when chosen and supported by the runtime, else `"js"`. */
+export function portableTier(): "wasm-simd" | "js" {
+  return _portable === "wasm-simd" && wasmSimdAvailable() ? "wasm-simd" : "js";
+}
+
+/** The tier that runs large products now (for provenance). */
+export function gemmTier(): LinalgTier {
+  return _nativeGemm !== null ? "openblas" : portableTier();
+}
 
 /** Options of {@link gemm}. */
 export interface GemmOptions {
@@ -40,6 +82,10 @@ export function gemm(
   const native = _nativeGemm;
   if (native !== null) {
     native(m, n, k, a, b, c, transA, transB, alpha, beta);
+    return c;
+  }
+  if (m * n * k >= WASM_MIN_WORK && portableTier() === "wasm-simd") {
+    gemmWasm(m, n, k, a, b, c, transA, transB, alpha, beta);
     return c;
   }
   if (beta === 0) c.fill(0, 0, m * n);

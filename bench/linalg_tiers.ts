@@ -1,0 +1,114 @@
+/**
+ * GEMM, SYRK and eigh at d = 256 and 784 on each linear-algebra tier: scalar JavaScript, the WebAssembly
+ * SIMD kernel (lib/linalg/gemm_simd.wat) and native OpenBLAS/LAPACK when it loads. Tiers alternate within
+ * each repeat so they see similar load; prints a markdown table of medians (ms and GFLOP/s) on stdout,
+ * with the load average, and progress on stderr.
+ *
+ * Run: `deno task bench:tiers` (or `deno run -A bench/linalg_tiers.ts --repeat 5 --sizes 256,784`).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { dsyrk, loadBlas } from "../lib/linalg/blas.ts";
+import { eigh, type EighSolver } from "../lib/linalg/eigh.ts";
+import { gemm, setPortableTier } from "../lib/linalg/gemm.ts";
+import { Rng } from "../lib/rng.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    repeat: { type: "string", default: "5" },
+    sizes: { type: "string", default: "256,784" },
+    eigh: { type: "string", default: "ml-matrix,lapack" },
+  },
+});
+const repeat = Number(values.repeat);
+const sizes = String(values.sizes).split(",").map(Number);
+const native = loadBlas("auto").name === "openblas";
+type Tier = "js" | "wasm-simd" | "openblas";
+const tiers: Tier[] = ["js", "wasm-simd", ...(native ? ["openblas" as const] : [])];
+
+function rand(n: number, seed: number): Float64Array {
+  const r = new Rng(seed);
+  return Float64Array.from({ length: n }, () => r.normal());
+}
+
+function useTier(t: Tier): void {
+  if (t === "openblas") loadBlas("auto");
+  else {
+    loadBlas("off");
+    setPortableTier(t);
+  }
+}
+
+function time(fn: () => void): number {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const rows: string[] = [];
+for (const d of sizes) {
+  const a = rand(d * d, 1);
+  const b = rand(d * d, 2);
+  const c = new Float64Array(d * d);
+  const spd = new Float64Array(d * d);
+  useTier(native ? "openblas" : "wasm-simd");
+  dsyrk(d, d, a, spd, { alpha: 1 / d });
+  for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) spd[i * d + j] = spd[j * d + i];
+  const cases: { op: string; tier: string; flops: number; fn: () => void; reps: number }[] = [];
+  for (const t of tiers) {
+    cases.push({ op: "gemm", tier: t, flops: 2 * d ** 3, reps: repeat, fn: () => gemm(d, d, d, a, b, c) });
+    cases.push({
+      op: "syrk",
+      tier: t,
+      flops: d ** 3,
+      reps: repeat,
+      fn: () => dsyrk(d, d, a, c, { trans: true }),
+    });
+  }
+  const solvers: EighSolver[] = String(values.eigh).split(",").filter((s) =>
+    s === "ml-matrix" || (s === "lapack" && native)
+  ) as EighSolver[];
+  for (const s of solvers) {
+    cases.push({
+      op: "eigh",
+      tier: s,
+      flops: NaN,
+      reps: d > 500 && s !== "lapack" ? Math.min(repeat, 3) : repeat,
+      fn: () => eigh(spd, d, s),
+    });
+  }
+  const times = new Map<string, number[]>();
+  for (const cs of cases) {
+    useTier(
+      cs.tier === "lapack" || cs.tier === "openblas" ? "openblas" : cs.tier === "js" ? "js" : "wasm-simd",
+    );
+    cs.fn(); // warm-up (compilation, memory growth)
+  }
+  for (let r = 0; r < repeat; r++) {
+    for (const cs of cases) {
+      if (r >= cs.reps) continue;
+      const key = `${cs.op}|${cs.tier}`;
+      useTier(
+        cs.tier === "lapack" || cs.tier === "openblas" ? "openblas" : cs.tier === "js" ? "js" : "wasm-simd",
+      );
+      const ms = time(cs.fn);
+      times.set(key, [...(times.get(key) ?? []), ms]);
+      console.error(`d=${d} ${key} ${ms.toFixed(1)} ms`);
+    }
+  }
+  for (const cs of cases) {
+    const m = median(times.get(`${cs.op}|${cs.tier}`)!);
+    const base = median(times.get(`${cs.op}|${cs.op === "eigh" ? "ml-matrix" : "js"}`)!);
+    const gf = Number.isNaN(cs.flops) ? "" : (cs.flops / m / 1e6).toFixed(2);
+    rows.push(`| ${cs.op} | ${d} | ${cs.tier} | ${m.toFixed(1)} | ${gf} | ${(base / m).toFixed(1)}× |`);
+  }
+}
+useTier(native ? "openblas" : "wasm-simd");
+console.log(`load average ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")}; ${repeat} repeats; median`);
+console.log("| op | d | tier | ms | GFLOP/s | speed-up vs js / ml-matrix |");
+console.log("| --- | --- | --- | --- | --- | --- |");
+for (const r of rows) console.log(r);
