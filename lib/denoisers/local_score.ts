@@ -59,7 +59,19 @@ export function localScoreAll(
   const arg = new Int32Array(nP * npx);
   const sum = new Float64Array(nP * npx);
   const inv2s2 = sigma === Infinity ? 0 : 1 / (2 * sigma * sigma);
-  const radii = patches.map((P) => (P - 1) / 2);
+  // Per patch side and pixel, the four summed-area-table corners of its (clipped) window.
+  const boxes = patches.map((P) => {
+    const r = (P - 1) / 2;
+    const bx = new Int32Array(npx * 4);
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < w; j++) {
+        const i0 = Math.max(0, i - r) * W1, i1 = Math.min(h, i + r + 1) * W1;
+        const j0 = Math.max(0, j - r), j1 = Math.min(w, j + r + 1);
+        bx.set([i0 + j0, i0 + j1, i1 + j0, i1 + j1], (i * w + j) * 4);
+      }
+    }
+    return bx;
+  });
 
   const distances = (xq: Float64Array, n: number) => {
     const y = train.data.subarray(n * d, (n + 1) * d);
@@ -77,15 +89,10 @@ export function localScoreAll(
       }
     }
     for (let k = 0; k < nP; k++) {
-      const r = radii[k];
-      for (let i = 0; i < h; i++) {
-        const i0 = Math.max(0, i - r) * W1;
-        const i1 = Math.min(h, i + r + 1) * W1;
-        for (let j = 0; j < w; j++) {
-          const j0 = Math.max(0, j - r);
-          const j1 = Math.min(w, j + r + 1);
-          dist[k * npx + i * w + j] = sat[i1 + j1] - sat[i0 + j1] - sat[i1 + j0] + sat[i0 + j0];
-        }
+      const bx = boxes[k];
+      const dk = dist.subarray(k * npx, (k + 1) * npx);
+      for (let p = 0, o = 0; p < npx; p++, o += 4) {
+        dk[p] = sat[bx[o + 3]] - sat[bx[o + 1]] - sat[bx[o + 2]] + sat[bx[o]];
       }
     }
   };

@@ -13,7 +13,7 @@
  * @module
  */
 import { type Batch, batch, type Denoiser } from "../types.ts";
-import { gemm } from "../linalg/gemm.ts";
+import { gemm, transpose } from "../linalg/gemm.ts";
 import { type GaussianModel, wienerMatrix } from "./gaussian.ts";
 import { checkQuery, checkSigma, EXP_UNDERFLOW } from "./_patches.ts";
 
@@ -55,6 +55,7 @@ export function pcaLocalityDenoiser(train: Batch, model: GaussianModel, tau: num
   if (train.n < 1) throw new RangeError(`${_WHERE}: empty training set`);
   if (!(tau >= 0 && tau <= 1)) throw new RangeError(`${_WHERE}: τ must be in [0, 1], got ${tau}`);
   const masksAt = new Map<number, Int32Array[]>();
+  const trainT = transpose(train.data, train.n, train.d); // pixel-major: pixel j's N values contiguous
   return (x: Batch, sigma: number): Batch => {
     checkQuery(train, x, _WHERE);
     checkSigma(sigma, _WHERE);
@@ -63,34 +64,32 @@ export function pcaLocalityDenoiser(train: Batch, model: GaussianModel, tau: num
       masks = localityMasks(model, Number.isFinite(sigma) ? sigma : 1e300, tau);
       masksAt.set(sigma, masks);
     }
-    return _apply(train, masks, x, sigma);
+    return _apply(train, trainT, masks, x, sigma);
   };
 }
 
-function _apply(train: Batch, masks: Int32Array[], x: Batch, sigma: number): Batch {
+function _apply(train: Batch, trainT: Float64Array, masks: Int32Array[], x: Batch, sigma: number): Batch {
   const { d, n: N } = train;
   const b = x.n;
   const out = new Float64Array(b * d);
   if (b === 0) return batch(0, d, out);
   const inv2s2 = sigma === Infinity ? 0 : 1 / (2 * sigma * sigma);
   const G = new Float64Array(b * N);
+  const yn = new Float64Array(N);
   for (let p = 0; p < d; p++) {
     const mask = masks[p];
     const m = mask.length;
     const xm = new Float64Array(b * m);
-    const ym = new Float64Array(N * m);
+    const ymT = new Float64Array(m * N); // masked training pixels, one row of N per kept pixel
     for (let i = 0; i < b; i++) for (let t = 0; t < m; t++) xm[i * m + t] = x.data[i * d + mask[t]];
-    const yn = new Float64Array(N);
-    for (let n = 0; n < N; n++) {
-      let s = 0;
-      for (let t = 0; t < m; t++) {
-        const v = train.data[n * d + mask[t]];
-        ym[n * m + t] = v;
-        s += v * v;
-      }
-      yn[n] = s;
+    yn.fill(0);
+    for (let t = 0; t < m; t++) {
+      const col = trainT.subarray(mask[t] * N, (mask[t] + 1) * N);
+      ymT.set(col, t * N);
+      for (let n = 0; n < N; n++) yn[n] += col[n] * col[n];
     }
-    gemm(b, N, m, xm, ym, G, { transB: true });
+    gemm(b, N, m, xm, ymT, G);
+    const yp = trainT.subarray(p * N, (p + 1) * N);
     for (let i = 0; i < b; i++) {
       const g = G.subarray(i * N, (i + 1) * N);
       let mx = -Infinity;
@@ -104,7 +103,7 @@ function _apply(train: Batch, masks: Int32Array[], x: Batch, sigma: number): Bat
         }
       }
       if (sigma === 0) {
-        out[i * d + p] = train.data[am * d + p];
+        out[i * d + p] = yp[am];
         continue;
       }
       let s = 0;
@@ -114,7 +113,7 @@ function _apply(train: Batch, masks: Int32Array[], x: Batch, sigma: number): Bat
         if (e < EXP_UNDERFLOW) continue;
         const wgt = Math.exp(e);
         s += wgt;
-        acc += wgt * train.data[n * d + p];
+        acc += wgt * yp[n];
       }
       out[i * d + p] = acc / s;
     }
