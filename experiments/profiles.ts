@@ -184,6 +184,42 @@ export interface C9Config {
   count: number;
 }
 
+/**
+ * C11 (beyond the paper): which closed-form denoiser explains D_θ best, per σ, for the zoo's models (C6's
+ * N sweep, C7's capacity sweep, C8's snapshots). The zoo's held-out probes are split: the first `nJudge`
+ * are judged, the next `nCalibrate` calibrate the patch sizes of LS and ELS per σ.
+ */
+export interface C11Config {
+  /** Probes judged (the first `nJudge` zoo probes). */
+  nJudge: number;
+  /** Probes that calibrate the patch sizes (the next `nCalibrate`), disjoint from the judged ones. */
+  nCalibrate: number;
+  /** Noise levels (the paper's 10-level grid). */
+  sigmas: number[];
+  /** Levels averaged in the per-regime figures (the informative range at this scale). */
+  bandSigmas: number[];
+  /** Gaussian-mixture sizes K (Wang & Vastola 2024), each capped at N. */
+  gmmK: number[];
+  /** Seed of the k-means++ initialisation. */
+  gmmSeed: number;
+  /** Candidate patch sides of LS (odd; one covering the whole image makes LS = D_M). */
+  lsPatches: number[];
+  /** Candidate patch sides of ELS (odd). */
+  elsPatches: number[];
+  /** Most training patches in ELS's set; beyond it a seeded uniform subsample (cost). */
+  elsMaxPatches: number;
+  /** Seed of that subsample. */
+  elsSeed: number;
+  /** PCA-locality threshold τ of Lukoianov et al. 2025's MNIST configuration. */
+  tau: number;
+  /** Further τ values of the sweep. */
+  tauSweep: number[];
+  /** Samples per denoiser in the sample grids (the smallest- and largest-N models). */
+  nSamples: number;
+  /** D_G counts as enough at a σ when its r² is within this of the best closed-form denoiser's. */
+  enoughMargin: number;
+}
+
 /** One profile: a section per claim. */
 export interface Profile {
   /** Profile name. */
@@ -210,11 +246,31 @@ export interface Profile {
   c5: C5Config;
   /** C9 settings. */
   c9: C9Config;
+  /** C11 settings (beyond the paper). */
+  c11: C11Config;
 }
 
 const _alpha2 = [0.99, 0.87, 0.74, 0.62, 0.5];
 
 const _sigmas = [...PAPER_SIGMAS];
+
+/** C11 at 16×16 (ci, full): LS up to the whole image (31 = D_M), ELS up to 11 (Kamb's 3 … 15 at 28–32 px). */
+const _c11At16 = (elsMaxPatches: number): C11Config => ({
+  nJudge: 64,
+  nCalibrate: 32,
+  sigmas: _sigmas,
+  bandSigmas: [4.066, 1.502, 0.47, 0.1166],
+  gmmK: [10, 100],
+  gmmSeed: 1101,
+  lsPatches: [3, 5, 7, 9, 11, 15, 31],
+  elsPatches: [3, 5, 7, 9, 11],
+  elsMaxPatches,
+  elsSeed: 1102,
+  tau: 0.005,
+  tauSweep: [0.02, 0.05, 0.1],
+  nSamples: 8,
+  enoughMargin: 0.01,
+});
 
 /** Steps of the paper's C8 run (N = 1094, B = 256) after `epochs` epochs: ⌈epochs·N/B⌉. */
 const _paperSteps = (epochs: number) => Math.ceil((epochs * 1094) / 256);
@@ -261,6 +317,22 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
     c4: { count: 8 },
     c5: { ns: [8, 32], baseChannels: 4, sigmas: _sigmas },
     c9: { nGeneralising: 32, nMemorising: 8, baseChannels: 4, count: 8 },
+    c11: {
+      nJudge: 12,
+      nCalibrate: 8,
+      sigmas: _sigmas,
+      bandSigmas: [4.066, 1.502, 0.47, 0.1166],
+      gmmK: [10, 100],
+      gmmSeed: 1101,
+      lsPatches: [3, 15],
+      elsPatches: [3, 5],
+      elsMaxPatches: 128,
+      elsSeed: 1102,
+      tau: 0.005,
+      tauSweep: [0.1],
+      nSamples: 4,
+      enoughMargin: 0.01,
+    },
   },
   ci: {
     name: "ci",
@@ -309,6 +381,9 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
     c5: { ns: [16, 64, 256, 1024], baseChannels: 8, sigmas: _sigmas },
     // C9 adds two C = 8 models (images 1024…2047 and 16…31): ≈ 2 × 95 s.
     c9: { nGeneralising: 1024, nMemorising: 16, baseChannels: 8, count: 64 },
+    // C11: the closed-form outputs depend only on the training set, so they are computed once per N
+    // (16, 64, 256, 1024); the largest costs most (LS ≈ N·d exponentials per probe, patch side and σ).
+    c11: _c11At16(1024),
   },
   full: {
     name: "full",
@@ -361,6 +436,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
     c4: { count: 100 },
     c5: { ns: [16, 64, 256, 1024, 8192], baseChannels: 8, sigmas: _sigmas },
     c9: { nGeneralising: 8192, nMemorising: 16, baseChannels: 8, count: 100 },
+    c11: _c11At16(2048),
   },
   paper: {
     name: "paper",
@@ -418,6 +494,23 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
     c4: { count: 100 },
     c5: { ns: [68, 1094, 35000, 70000], baseChannels: 128, sigmas: _sigmas },
     c9: { nGeneralising: 35000, nMemorising: 1094, baseChannels: 128, count: 100 },
+    // C11 at FFHQ 64×64×3 (d = 12288): a GPU-scale job in this float64 CPU code; sizes scaled by 4 from 16×16.
+    c11: {
+      nJudge: 32,
+      nCalibrate: 16,
+      sigmas: _sigmas,
+      bandSigmas: [9.723, 4.066, 1.502, 0.47, 0.1166],
+      gmmK: [10, 100],
+      gmmSeed: 1101,
+      lsPatches: [3, 7, 11, 15, 23, 31, 127],
+      elsPatches: [3, 7, 11, 15, 23],
+      elsMaxPatches: 4096,
+      elsSeed: 1102,
+      tau: 0.005,
+      tauSweep: [0.02, 0.05, 0.1],
+      nSamples: 8,
+      enoughMargin: 0.01,
+    },
   },
 });
 

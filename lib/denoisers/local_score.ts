@@ -1,0 +1,163 @@
+/**
+ * The local score machine LS (Kamb & Ganguli, "An analytic theory of creativity in convolutional diffusion
+ * models", ICML 2025, the locally consistent patch posterior, their LS machine): each output pixel p is the
+ * posterior mean of the pixel given only the input's P×P patch Ω_p around it, under the empirical
+ * distribution of the training patches at the same location,
+ *
+ *   D[p] = Σ_n softmax_n(−‖x_Ωp − y_n,Ωp‖²/2σ²) y_n[p],
+ *
+ * with the image zero-padded at its borders (both x and y_n, so a border patch compares only the pixels
+ * inside the image). A patch that covers the whole image from every pixel (P ≥ 2·max(H, W) − 1) gives D_M
+ * (lib/denoisers/multi_delta.ts) exactly.
+ *
+ * Cost: the patch distances of every pixel come from one summed-area table of (x − y_n)² per training image,
+ * so a query costs O(N·d) per patch size whatever P is, plus N·d exponentials.
+ *
+ * @module
+ */
+import { type Batch, batch, type Denoiser } from "../types.ts";
+import {
+  checkPatch,
+  checkQuery,
+  checkShape,
+  checkSigma,
+  EXP_UNDERFLOW,
+  type ImageShape,
+} from "./_patches.ts";
+
+const _WHERE = "lib/denoisers/local_score.ts";
+
+/** A patch side, fixed or chosen per σ (e.g. calibrated per noise level). */
+export type PatchRule = number | ((sigma: number) => number);
+
+/**
+ * LS(x; σ) at each patch side in `patches`: one output batch per side, in the same order (Kamb & Ganguli
+ * 2025, LS machine). σ = 0 gives each pixel of the training image whose patch is nearest (lowest index on
+ * ties); σ = ∞ the training mean.
+ */
+export function localScoreAll(
+  train: Batch,
+  shape: ImageShape,
+  x: Batch,
+  sigma: number,
+  patches: readonly number[],
+): Batch[] {
+  checkShape(shape, train.d, _WHERE);
+  checkQuery(train, x, _WHERE);
+  checkSigma(sigma, _WHERE);
+  for (const P of patches) checkPatch(P, _WHERE);
+  if (train.n < 1) throw new RangeError(`${_WHERE}: empty training set`);
+  const { height: h, width: w, channels: c } = shape;
+  const d = train.d;
+  const npx = h * w;
+  const nP = patches.length;
+  const outs = patches.map(() => new Float64Array(x.n * d));
+  const W1 = w + 1;
+  const sat = new Float64Array((h + 1) * W1); // summed-area table of (x − y_n)² summed over channels
+  const dist = new Float64Array(nP * npx);
+  const best = new Float64Array(nP * npx);
+  const arg = new Int32Array(nP * npx);
+  const sum = new Float64Array(nP * npx);
+  const inv2s2 = sigma === Infinity ? 0 : 1 / (2 * sigma * sigma);
+  // Per patch side and pixel, the four summed-area-table corners of its (clipped) window.
+  const boxes = patches.map((P) => {
+    const r = (P - 1) / 2;
+    const bx = new Int32Array(npx * 4);
+    for (let i = 0; i < h; i++) {
+      for (let j = 0; j < w; j++) {
+        const i0 = Math.max(0, i - r) * W1, i1 = Math.min(h, i + r + 1) * W1;
+        const j0 = Math.max(0, j - r), j1 = Math.min(w, j + r + 1);
+        bx.set([i0 + j0, i0 + j1, i1 + j0, i1 + j1], (i * w + j) * 4);
+      }
+    }
+    return bx;
+  });
+
+  const distances = (xq: Float64Array, n: number) => {
+    const y = train.data.subarray(n * d, (n + 1) * d);
+    for (let i = 0; i < h; i++) {
+      let rowSum = 0;
+      for (let j = 0; j < w; j++) {
+        let s = 0;
+        const b = (i * w + j) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const t = xq[b + ch] - y[b + ch];
+          s += t * t;
+        }
+        rowSum += s;
+        sat[(i + 1) * W1 + j + 1] = sat[i * W1 + j + 1] + rowSum;
+      }
+    }
+    for (let k = 0; k < nP; k++) {
+      const bx = boxes[k];
+      const dk = dist.subarray(k * npx, (k + 1) * npx);
+      for (let p = 0, o = 0; p < npx; p++, o += 4) {
+        dk[p] = sat[bx[o + 3]] - sat[bx[o + 1]] - sat[bx[o + 2]] + sat[bx[o]];
+      }
+    }
+  };
+
+  for (let q = 0; q < x.n; q++) {
+    const xq = x.data.subarray(q * d, (q + 1) * d);
+    best.fill(Infinity);
+    // Pass 1: the nearest patch of every (side, pixel).
+    for (let n = 0; n < train.n; n++) {
+      distances(xq, n);
+      for (let t = 0; t < nP * npx; t++) {
+        if (dist[t] < best[t]) {
+          best[t] = dist[t];
+          arg[t] = n;
+        }
+      }
+    }
+    if (sigma === 0) {
+      for (let k = 0; k < nP; k++) {
+        const o = outs[k];
+        for (let p = 0; p < npx; p++) {
+          const yb = arg[k * npx + p] * d + p * c;
+          for (let ch = 0; ch < c; ch++) o[q * d + p * c + ch] = train.data[yb + ch];
+        }
+      }
+      continue;
+    }
+    // Pass 2: softmax weights relative to the nearest patch, and the weighted sum of centre pixels.
+    sum.fill(0);
+    for (let n = 0; n < train.n; n++) {
+      distances(xq, n);
+      const y = train.data.subarray(n * d, (n + 1) * d);
+      for (let k = 0; k < nP; k++) {
+        const o = outs[k];
+        for (let p = 0; p < npx; p++) {
+          const t = k * npx + p;
+          const e = -(dist[t] - best[t]) * inv2s2;
+          if (e < EXP_UNDERFLOW) continue;
+          const wgt = Math.exp(e);
+          sum[t] += wgt;
+          const ob = q * d + p * c;
+          for (let ch = 0; ch < c; ch++) o[ob + ch] += wgt * y[p * c + ch];
+        }
+      }
+    }
+    for (let k = 0; k < nP; k++) {
+      const o = outs[k];
+      for (let p = 0; p < npx; p++) {
+        const inv = 1 / sum[k * npx + p];
+        for (let ch = 0; ch < c; ch++) o[q * d + p * c + ch] *= inv;
+      }
+    }
+  }
+  return outs.map((o) => batch(x.n, d, o));
+}
+
+/**
+ * LS as a denoiser D(x; σ) with patch side `patch` (fixed, or a function of σ), Kamb & Ganguli 2025.
+ *
+ * @example
+ * const D = localScoreDenoiser(train, { height: 16, width: 16, channels: 1 }, (s) => (s > 1 ? 11 : 5));
+ * const out = await D(x, 0.47);
+ */
+export function localScoreDenoiser(train: Batch, shape: ImageShape, patch: PatchRule): Denoiser {
+  checkShape(shape, train.d, _WHERE);
+  return (x: Batch, sigma: number): Batch =>
+    localScoreAll(train, shape, x, sigma, [typeof patch === "number" ? patch : patch(sigma)])[0];
+}

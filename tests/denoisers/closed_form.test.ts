@@ -1,0 +1,211 @@
+/**
+ * The closed-form denoisers beyond D_G and D_M, each against an independent fact: a one-component mixture
+ * is D_G and a one-image-per-component mixture is D_M; LS with a patch covering the whole image is D_M and
+ * matches a brute-force patch posterior; ELS matches a brute-force posterior over every patch of every
+ * image; PCA-locality with τ = 0 is D_M; at σ = 0 each returns a training image or patch pixel.
+ */
+import assert from "node:assert/strict";
+import { loadBlas } from "../../lib/linalg/blas.ts";
+import { fitGaussian, gaussianDenoiser } from "../../lib/denoisers/gaussian.ts";
+import { multiDeltaDenoiser } from "../../lib/denoisers/multi_delta.ts";
+import { fitGaussianMixture, gaussianMixtureDenoiser, kMeans } from "../../lib/denoisers/gaussian_mixture.ts";
+import { localScoreAll, localScoreDenoiser } from "../../lib/denoisers/local_score.ts";
+import {
+  equivariantLocalScoreAll,
+  equivariantLocalScoreDenoiser,
+  equivariantPatchSet,
+} from "../../lib/denoisers/equivariant_local_score.ts";
+import { localityMasks, pcaLocalityDenoiser } from "../../lib/denoisers/pca_locality.ts";
+import { Rng } from "../../lib/rng.ts";
+import { type Batch, batch } from "../../lib/types.ts";
+
+loadBlas("auto");
+
+function randBatch(n: number, d: number, seed: number, scale = 1): Batch {
+  const r = new Rng(seed);
+  return batch(n, d, Float64Array.from({ length: n * d }, () => scale * (2 * r.uniform() - 1)));
+}
+
+function maxAbsDiff(a: Batch, b: Batch): number {
+  assert.equal(a.data.length, b.data.length);
+  let m = 0;
+  for (let i = 0; i < a.data.length; i++) m = Math.max(m, Math.abs(a.data[i] - b.data[i]));
+  return m;
+}
+
+const shape = { height: 5, width: 4, channels: 1 };
+const d = 20;
+
+/** The zero-padded patch of `img` around (i, j) as a plain array (brute force, independent of _patches.ts). */
+function patchOf(img: Float64Array, i: number, j: number, P: number): number[] {
+  const r = (P - 1) / 2;
+  const o: number[] = [];
+  for (let a = i - r; a <= i + r; a++) {
+    for (let b = j - r; b <= j + r; b++) {
+      o.push(a < 0 || a >= shape.height || b < 0 || b >= shape.width ? 0 : img[a * shape.width + b]);
+    }
+  }
+  return o;
+}
+
+function softmaxMean(logits: number[], values: number[]): number {
+  const m = Math.max(...logits);
+  const w = logits.map((l) => Math.exp(l - m));
+  return w.reduce((s, x, k) => s + x * values[k], 0) / w.reduce((s, x) => s + x, 0);
+}
+
+const dist2 = (a: number[], b: number[]) => a.reduce((s, v, k) => s + (v - b[k]) ** 2, 0);
+
+Deno.test("GMM: one component is D_G; one image per component is D_M", async () => {
+  const train = randBatch(30, 6, 1);
+  const x = randBatch(7, 6, 2, 1.5);
+  const DG = gaussianDenoiser(fitGaussian(train));
+  const one = gaussianMixtureDenoiser(fitGaussianMixture(train, 1, { seed: 3 }));
+  for (const s of [0.01, 0.3, 2, 50]) {
+    assert.ok(maxAbsDiff(await one(x, s), await DG(x, s)) < 1e-10, `K = 1 at σ = ${s}`);
+  }
+  const all = fitGaussianMixture(train, 30, { seed: 3 });
+  assert.equal(all.components.length, 30);
+  assert.ok(all.components.every((c) => c.r === 0 && c.n === 1));
+  const DM = multiDeltaDenoiser(train);
+  for (const s of [0.05, 0.4, 3]) {
+    assert.ok(
+      maxAbsDiff(await gaussianMixtureDenoiser(all)(x, s), await DM(x, s)) < 1e-10,
+      `K = N, σ = ${s}`,
+    );
+  }
+});
+
+Deno.test("k-means finds two well-separated clusters and is deterministic for a seed", () => {
+  const a = randBatch(20, 4, 5, 0.1);
+  const data = new Float64Array(40 * 4);
+  data.set(a.data);
+  const b = randBatch(20, 4, 6, 0.1);
+  for (let i = 0; i < b.data.length; i++) data[80 + i] = b.data[i] + 5;
+  const x = batch(40, 4, data);
+  const lab = kMeans(x, 2, { seed: 9 });
+  assert.ok(lab.slice(0, 20).every((l) => l === lab[0]));
+  assert.ok(lab.slice(20).every((l) => l === lab[20]));
+  assert.notEqual(lab[0], lab[20]);
+  assert.deepEqual(kMeans(x, 2, { seed: 9 }), lab);
+  assert.throws(() => kMeans(x, 41, { seed: 1 }), /K must be in 1 … 40/);
+});
+
+Deno.test("LS: a whole-image patch is D_M; P = 3 matches a brute-force patch posterior; σ = 0 copies the nearest patch's pixel", async () => {
+  const train = randBatch(9, d, 11);
+  const x = randBatch(3, d, 12, 1.3);
+  const DM = multiDeltaDenoiser(train);
+  for (const s of [0.1, 0.7, 4]) {
+    const [whole] = localScoreAll(train, shape, x, s, [9]);
+    assert.ok(maxAbsDiff(whole, await DM(x, s)) < 1e-9, `whole patch at σ = ${s}`);
+  }
+  const s = 0.45;
+  const [p3, p1] = localScoreAll(train, shape, x, s, [3, 1]);
+  for (let q = 0; q < x.n; q++) {
+    const xq = x.data.subarray(q * d, (q + 1) * d);
+    for (let i = 0; i < shape.height; i++) {
+      for (let j = 0; j < shape.width; j++) {
+        const p = i * shape.width + j;
+        const ys = Array.from({ length: train.n }, (_, n) => train.data.subarray(n * d, (n + 1) * d));
+        const want = softmaxMean(
+          ys.map((y) => -dist2(patchOf(xq, i, j, 3), patchOf(y, i, j, 3)) / (2 * s * s)),
+          ys.map((y) => y[p]),
+        );
+        assert.ok(Math.abs(p3.data[q * d + p] - want) < 1e-12, `P = 3 pixel ${p}`);
+        const want1 = softmaxMean(ys.map((y) => -((xq[p] - y[p]) ** 2) / (2 * s * s)), ys.map((y) => y[p]));
+        assert.ok(Math.abs(p1.data[q * d + p] - want1) < 1e-12, `P = 1 pixel ${p}`);
+      }
+    }
+  }
+  // σ = 0: each pixel is the pixel of a training image (the one whose patch is nearest).
+  const zero = await localScoreDenoiser(train, shape, 3)(x, 0);
+  for (let p = 0; p < d; p++) {
+    const v = zero.data[p];
+    assert.ok([...Array(train.n).keys()].some((n) => train.data[n * d + p] === v), `σ = 0 pixel ${p}`);
+  }
+  // A training image denoised at σ = 0 is itself.
+  const y0 = batch(1, d, train.data.slice(0, d));
+  assert.deepEqual((await localScoreDenoiser(train, shape, (_s) => 5)(y0, 0)).data, y0.data);
+  assert.throws(() => localScoreAll(train, shape, x, 1, [4]), /odd integer/);
+});
+
+Deno.test("ELS: the full patch set matches a brute-force posterior over every patch; σ = 0 returns a patch centre", async () => {
+  const train = randBatch(3, d, 21);
+  const x = randBatch(2, d, 22, 1.2);
+  const set = equivariantPatchSet(train, shape, { maxPatches: 1000, seed: 1 });
+  assert.equal(set.image.length, 3 * d);
+  assert.equal(set.subsampled, false);
+  const s = 0.6;
+  const [p3] = equivariantLocalScoreAll(set, x, s, [3]);
+  const ys = Array.from({ length: train.n }, (_, n) => train.data.subarray(n * d, (n + 1) * d));
+  const patches: number[][] = [];
+  const centres: number[] = [];
+  for (const y of ys) {
+    for (let i = 0; i < shape.height; i++) {
+      for (let j = 0; j < shape.width; j++) {
+        patches.push(patchOf(y, i, j, 3));
+        centres.push(y[i * shape.width + j]);
+      }
+    }
+  }
+  for (let q = 0; q < x.n; q++) {
+    const xq = x.data.subarray(q * d, (q + 1) * d);
+    for (let i = 0; i < shape.height; i++) {
+      for (let j = 0; j < shape.width; j++) {
+        const xp = patchOf(xq, i, j, 3);
+        const want = softmaxMean(patches.map((t) => -dist2(xp, t) / (2 * s * s)), centres);
+        assert.ok(Math.abs(p3.data[q * d + i * shape.width + j] - want) < 1e-10, `pixel (${i}, ${j})`);
+      }
+    }
+  }
+  // σ = 0: the centre of the nearest patch; a training image is returned unchanged.
+  const zero = await equivariantLocalScoreDenoiser(set, 3)(x, 0);
+  for (let p = 0; p < d; p++) {
+    const xp = patchOf(x.data.subarray(0, d), Math.floor(p / shape.width), p % shape.width, 3);
+    const k = patches.map((t) => dist2(xp, t)).reduce((b, v, i, a) => (v < a[b] ? i : b), 0);
+    assert.equal(zero.data[p], centres[k], `σ = 0 pixel ${p}`);
+  }
+  const y1 = batch(1, d, train.data.slice(d, 2 * d));
+  assert.deepEqual((await equivariantLocalScoreDenoiser(set, 3)(y1, 0)).data, y1.data);
+  // A subsample: the budget, deterministic per seed, and a different draw under another seed.
+  const sub = equivariantPatchSet(train, shape, { maxPatches: 25, seed: 4 });
+  assert.equal(sub.image.length, 25);
+  assert.ok(sub.subsampled);
+  assert.deepEqual(equivariantPatchSet(train, shape, { maxPatches: 25, seed: 4 }).pixel, sub.pixel);
+  assert.notDeepEqual(equivariantPatchSet(train, shape, { maxPatches: 25, seed: 5 }).pixel, sub.pixel);
+});
+
+Deno.test("PCA-locality: τ = 0 is D_M; masks shrink as τ grows; σ = 0 copies a training pixel", async () => {
+  const train = randBatch(25, d, 31);
+  const x = randBatch(4, d, 32, 1.4);
+  const model = fitGaussian(train);
+  const DM = multiDeltaDenoiser(train);
+  for (const s of [0.05, 0.5, 3]) {
+    assert.ok(
+      maxAbsDiff(await pcaLocalityDenoiser(train, model, 0)(x, s), await DM(x, s)) < 1e-10,
+      `σ = ${s}`,
+    );
+  }
+  const size = (tau: number) => localityMasks(model, 0.5, tau).reduce((t, m) => t + m.length, 0);
+  assert.equal(size(0), d * d);
+  assert.ok(size(0.5) < size(0.05) && size(0.05) <= size(0.005));
+  for (const m of localityMasks(model, 0.5, 1)) assert.ok(m.length >= 1);
+  // Brute force at τ = 0.3: pixel p's posterior over the masked distance.
+  const tau = 0.3;
+  const s = 0.5;
+  const masks = localityMasks(model, s, tau);
+  const out = await pcaLocalityDenoiser(train, model, tau)(x, s);
+  for (let p = 0; p < d; p++) {
+    const logits = Array.from(
+      { length: train.n },
+      (_, n) =>
+        -[...masks[p]].reduce((t, j) => t + (x.data[j] - train.data[n * d + j]) ** 2, 0) / (2 * s * s),
+    );
+    const want = softmaxMean(logits, Array.from({ length: train.n }, (_, n) => train.data[n * d + p]));
+    assert.ok(Math.abs(out.data[p] - want) < 1e-10, `pixel ${p}`);
+  }
+  const zero = await pcaLocalityDenoiser(train, model, tau)(x, 0);
+  for (let p = 0; p < d; p++) {
+    assert.ok([...Array(train.n).keys()].some((n) => train.data[n * d + p] === zero.data[p]));
+  }
+});
