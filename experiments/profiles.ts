@@ -347,6 +347,8 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       batchSize: 256,
       finalLrFactor: 0.05,
       lsDraws: [1, 4, 16, 64],
+      // v3: the same estimator in distribution in O(d³) per K (docs/criteria-v3.md).
+      lsEstimator: "wishart",
       heunSteps: [18, 40, 100, 400],
       nSamples: 64,
     },
@@ -397,6 +399,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       batchSize: 256,
       finalLrFactor: 0.05,
       lsDraws: [1, 4, 16],
+      lsEstimator: "wishart",
       heunSteps: [18, 40, 100, 400],
       nSamples: 64,
     },
