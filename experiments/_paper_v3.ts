@@ -1,0 +1,116 @@
+/**
+ * PAPER.md's sections on results v3 (experiments/paper.ts calls them): "What changed from v2, and why"
+ * (each run's v2 and v3 verdicts beside the change of criterion, docs/criteria-v3.md) and "Limitations"
+ * (scale, seeds, convergence, thresholds, and which verdicts are inconclusive), generated from the
+ * frozen result files only.
+ *
+ * @module
+ */
+import type { Result } from "../lib/results/schema.ts";
+import { verdictCell } from "../lib/results/verdict.ts";
+import { CONVERGENCE_NOTE_PREFIX } from "./_models_used.ts";
+
+/** What changed in each claim's v3 criterion, in one line (the full text: docs/criteria-v3.md). */
+export const V3_CHANGES: Readonly<Record<string, string>> = Object.freeze({
+  C1: "three training seeds; criterion unchanged",
+  C2:
+    "D_L fitted on held-out images; σ ≥ 21 judged again; part (c) compares D_M with D_G, not with the fitted D_L",
+  C3:
+    "D_L fitted on held-out images; all 10 levels; subspace overlap judged only where the Wiener gains separate; " +
+    "(a) within 2× the fit's own noise is inconclusive",
+  C4: "D_L fitted on held-out images; D_L's and D_G's ratios must also beat D_M's",
+  C5: "ρ against D_M's own held-out D_L (0.5 = midpoint) instead of a 2× factor",
+  C6: "three training seeds; criterion unchanged",
+  C7: "three training seeds; ci capacities 2 … 16 (8×)",
+  C8: "band mean over σ ∈ [0.1, 4]; only snapshots after the warm-up",
+  C9: "three training seeds; criterion unchanged",
+  C10: "Wishart estimator for the exact minimiser (same law); criterion unchanged",
+  C11: "new in v3 (beyond the paper)",
+});
+
+/** What would settle an inconclusive verdict of each claim, in one line. */
+const _SETTLE: Readonly<Record<string, string>> = Object.freeze({
+  default: "more seeds at the same scale, or the full profile's larger N and longer training",
+});
+
+const _run = (r: Result) => `${r.profile}/${r.dataset}`;
+
+/** The "What changed from v2, and why" section: one row per claim and run present in both versions. */
+export function changesSection(v2: readonly Result[], v3: readonly Result[]): string {
+  const rows = [
+    "| claim | run | v2 | v3 | what changed |",
+    "| --- | --- | --- | --- | --- |",
+  ];
+  for (const r of v3) {
+    const old = v2.find((x) => x.claim === r.claim && _run(x) === _run(r));
+    rows.push(
+      `| ${r.claim} | ${_run(r)} | ${old ? verdictCell(old.verdict.holds) : "—"} | ${
+        verdictCell(r.verdict.holds)
+      } | ${V3_CHANGES[r.claim] ?? ""} |`,
+    );
+  }
+  return [
+    "## What changed from v2, and why",
+    "",
+    "v2 stays frozen and is not re-judged. The v3 criteria were committed before any v3 result " +
+    "(docs/criteria-v3.md, with one sentence of reason each); the main changes: D_L is fitted on held-out " +
+    "images, because on noisy training inputs the best linear fit of any near-optimal denoiser — a " +
+    "memoriser's included — is D_G by construction (tests/denoisers/heldout_fact.test.ts); every trained " +
+    "model is trained once per seed, and a verdict on which the seeds disagree is `inconclusive`.",
+    "",
+    ...rows,
+  ].join("\n");
+}
+
+/** Seeds a result was computed over (one when it has no per-seed metrics). */
+export function seedCount(r: Result): number {
+  const per = (r.metrics as { perSeed?: unknown[] }).perSeed;
+  return Array.isArray(per) ? per.length : 1;
+}
+
+/** The "Limitations" section for the results of one version. */
+export function limitationsSection(v3: readonly Result[]): string {
+  const inconclusive = v3.filter((r) => r.verdict.holds === "inconclusive");
+  const oneSeed = v3.filter((r) => seedCount(r) === 1 && !["C10", "C11"].includes(r.claim));
+  const convergence = v3.flatMap((r) =>
+    r.notes.filter((n) => n.includes(CONVERGENCE_NOTE_PREFIX)).map((n) => `${r.claim} ${_run(r)}: ${n}`)
+  );
+  const notMet = new Set(convergence.filter((n) => n.includes("Not met")).map((n) => n.split(":")[0]));
+  const runs = [...new Set(v3.map(_run))];
+  return [
+    "## Limitations",
+    "",
+    `- **Scale.** Every trained denoiser is a small U-Net on 16×16 grey images (MNIST, Fashion-MNIST), ` +
+    "against the paper's 64×64×3 FFHQ with 128 base channels; training-set sizes, capacities and step " +
+    "counts are each one to three orders of magnitude smaller (see the scale table above and docs/scale.md).",
+    `- **Seeds.** ${
+      runs.map((run) => {
+        const rs = v3.filter((r) => _run(r) === run && !["C10", "C11"].includes(r.claim));
+        const n = Math.max(0, ...rs.map(seedCount));
+        return `${run}: ${n} training seed${n === 1 ? "" : "s"}`;
+      }).join("; ")
+    }. ${
+      oneSeed.length
+        ? `With one seed (${
+          [...new Set(oneSeed.map(_run))].join(", ")
+        }) a verdict cannot be told apart from training noise; those runs use the v2 denoisers.`
+        : ""
+    }`,
+    `- **Convergence.** Step counts are the profiles' (not chosen by the rule); the rule (held-out loss ` +
+    `changed < 1% over the last 20% of steps) is reported per model. ${
+      notMet.size
+        ? `Results that use models which did not meet it: ${[...notMet].join(", ")}. Memorising models ` +
+          "(small N) miss it by design: their held-out loss keeps rising as they memorise."
+        : "Every model with a history met it."
+    }`,
+    "- **Thresholds.** The paper's thresholds (0.05, 0.2, 0.96, 0.6) are FFHQ's; at MNIST scale the criteria " +
+    "judge the claims' shapes (rises, falls, minimum then rise) and read thresholds beside references " +
+    "measured at the same scale (D_M, held-out images); each criterion says which.",
+    `- **Inconclusive verdicts.** ${
+      inconclusive.length
+        ? inconclusive.map((r) => `${r.claim} (${_run(r)})`).join(", ") +
+          `: the seeds disagree, so the margin lies inside the seed spread. What would settle them: ${_SETTLE.default}.`
+        : "none."
+    }`,
+  ].join("\n");
+}
