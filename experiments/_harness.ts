@@ -8,7 +8,7 @@
  */
 import { join } from "node:path";
 import { type CommonOptions, parseCommon } from "../lib/cli.ts";
-import { type BackendInfo, initBackend } from "../lib/backend.ts";
+import { type BackendInfo, describeBackend, initBackend } from "../lib/backend.ts";
 import { type BlasInfo, blasInfo, describeBlas, loadBlas } from "../lib/linalg/blas.ts";
 import { loadDataset } from "../lib/data/datasets.ts";
 import { loadPngDir } from "../lib/data/pngdir.ts";
@@ -48,7 +48,13 @@ export interface Context {
   startedAt: number;
 }
 
-/** Start an experiment: options, profile, BLAS, backend (only when `network` is true). */
+/** Backends the `paper` profile accepts for experiments with networks. */
+const _GPU_BACKENDS: readonly string[] = ["webgpu", "tensorflow-gpu"];
+
+/**
+ * Start an experiment: options, profile, BLAS, backend (only when `network` is true). The `paper`
+ * profile needs `--data-dir` and, with networks, a GPU backend (`--backend webgpu`).
+ */
 export async function startExperiment(
   claim: string,
   args: string[],
@@ -62,7 +68,13 @@ export async function startExperiment(
   if (profile.name === "paper" && !o.dataDir) {
     throw new Error(
       `profile 'paper' reproduces the paper's FFHQ 64×64 setting and needs the user's own images: ` +
-        `pass --data-dir <folder of PNGs> (and, for trained networks, a GPU backend: --backend tensorflow-gpu)`,
+        `pass --data-dir <folder of PNGs> (and, for trained networks, the GPU backend: --backend webgpu)`,
+    );
+  }
+  if (profile.name === "paper" && opts.network && !_GPU_BACKENDS.includes(o.backend)) {
+    throw new Error(
+      `profile 'paper' trains 64×64×3 U-Nets with C = 128 at B = 256 (its zoo's settings), far beyond a CPU ` +
+        `backend ('${o.backend}'): pass --backend webgpu (a GPU through Deno's WebGPU)`,
     );
   }
   resetUsedModels();
@@ -158,10 +170,7 @@ export async function finishExperiment(
     caption: f.caption,
   }));
   const provenance = await collectProvenance({
-    backend: ctx.backend
-      ? `${ctx.backend.name} (${ctx.backend.kernels.length} kernel replacements` +
-        `${ctx.backend.kernels.some((k) => k.endsWith(":blas")) ? ", native BLAS kernels" : ""})`
-      : "none",
+    backend: ctx.backend ? describeBackend(ctx.backend) : "none",
     blas: describeBlas(blasInfo()),
   });
   const note = convergenceNote();

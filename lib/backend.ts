@@ -4,6 +4,9 @@
  * - `wasm` (default): tfjs-backend-wasm with SIMD, single-threaded under Deno; its `.wasm` files are
  *   loaded from beside its own module inside node_modules, wherever the project is cloned.
  * - `cpu`: the pure-JavaScript backend (slow; a reference).
+ * - `webgpu`: tfjs-backend-webgpu on Deno's built-in WebGPU (lib/webgpu.ts finds and describes the
+ *   adapter; with none, {@link initBackend} throws a {@link BackendUnavailableError}). The GPU path
+ *   (the `paper` profile's); no kernel replacements; its GroupNorm is the composed tfjs ops.
  * - `tensorflow`, `tensorflow-gpu`: `@tensorflow/tfjs-node(-gpu)`, not in deno.json's import map (so `deno
  *   install` does not fetch them or warn about their build scripts), imported by full `npm:` specifier
  *   only when asked for. Their native addon is downloaded by an install script that cannot run on our
@@ -18,9 +21,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { registerKernelReplacements } from "./kernels/mod.ts";
 import { blasInfo } from "./linalg/blas.ts";
+import { describeAdapter, findWebGpuAdapter, type GpuLike, NoWebGpuAdapterError } from "./webgpu.ts";
 
 /** Backends selectable with `--backend`. */
-export const BACKENDS = ["wasm", "cpu", "tensorflow", "tensorflow-gpu"] as const;
+export const BACKENDS = ["wasm", "cpu", "webgpu", "tensorflow", "tensorflow-gpu"] as const;
 
 /** A backend name. */
 export type BackendName = typeof BACKENDS[number];
@@ -71,13 +75,19 @@ const _NATIVE_NEEDS: Record<
 export function nativeBackendMessage(name: "tensorflow" | "tensorflow-gpu", cause: unknown): string {
   const { pkg, needs } = _NATIVE_NEEDS[name];
   const why = cause instanceof Error ? cause.message.split("\n")[0] : String(cause);
-  return [
+  const lines = [
     `backend '${name}' is not available: ${pkg}'s native addon (tfjs_binding.node) could not be loaded.`,
     `  cause: ${why}`,
     `  It needs ${needs}; its npm install script downloads the addon from outside the npm registry, which`,
     `  cannot run here. Build it (npm rebuild ${pkg} --build-addon-from-source) on a machine that has`,
     `  ${needs}, or use the default: --backend wasm.`,
-  ].join("\n");
+  ];
+  if (name === "tensorflow-gpu") {
+    lines.push(
+      `  For a GPU without CUDA or libtensorflow, use --backend webgpu (tfjs-backend-webgpu on Deno's WebGPU).`,
+    );
+  }
+  return lines.join("\n");
 }
 
 type _Importer = (specifier: string) => Promise<unknown>;
@@ -86,11 +96,12 @@ let _current: BackendInfo | null = null;
 
 /**
  * Start backend `name` (default `wasm`) and return what was started. `blas` (default false) asks for
- * the native BLAS kernels; `importer` is for tests: it replaces the dynamic import of the native packages.
+ * the native BLAS kernels; `importer` and `gpu` are for tests: they replace the dynamic import of the
+ * native packages and `navigator.gpu`.
  */
 export async function initBackend(
   name: BackendName = "wasm",
-  opts: { importer?: _Importer; blas?: boolean } = {},
+  opts: { importer?: _Importer; blas?: boolean; gpu?: GpuLike | null } = {},
 ): Promise<BackendInfo> {
   if (!(BACKENDS as readonly string[]).includes(name)) {
     throw new Error(`unknown backend '${name}'; choose one of: ${BACKENDS.join(", ")}`);
@@ -106,6 +117,17 @@ export async function initBackend(
     await import("@tensorflow/tfjs-backend-wasm");
   } else if (name === "cpu") {
     await import("@tensorflow/tfjs-backend-cpu");
+  } else if (name === "webgpu") {
+    try {
+      const a = await findWebGpuAdapter(opts.gpu);
+      details.adapter = describeAdapter(a);
+      details.adapterFallback = a.fallback;
+    } catch (e) {
+      if (e instanceof NoWebGpuAdapterError) throw new BackendUnavailableError(e.message, { cause: e });
+      throw e;
+    }
+    // Imported only now: it registers itself with the highest priority of all backends.
+    await import("@tensorflow/tfjs-backend-webgpu");
   } else {
     const importer: _Importer = opts.importer ?? ((s) => import(s));
     try {
@@ -116,7 +138,10 @@ export async function initBackend(
   }
   const kernels = registerKernelReplacements(_tfName(name), { blas });
   const ok = await tf.setBackend(_tfName(name));
-  if (!ok) throw new Error(`backend '${name}' failed to initialise`);
+  if (!ok) {
+    const on = typeof details.adapter === "string" ? ` on adapter ${details.adapter}` : "";
+    throw new Error(`backend '${name}' failed to initialise${on} (tfjs printed the cause above)`);
+  }
   await tf.ready();
   if (name === "wasm") {
     details.simd = Boolean(await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT"));
@@ -130,6 +155,16 @@ export async function initBackend(
   }
   _current = { name, tfjs: tf.version_core, kernels, details };
   return _current;
+}
+
+/**
+ * One line describing a started backend for a result's provenance, e.g. `wasm (14 kernel replacements)`
+ * or `webgpu (0 kernel replacements; adapter llvmpipe (…), vendor 65541, software (fallback) adapter)`.
+ */
+export function describeBackend(info: BackendInfo): string {
+  const blas = info.kernels.some((k) => k.endsWith(":blas")) ? ", native BLAS kernels" : "";
+  const adapter = typeof info.details.adapter === "string" ? `; adapter ${info.details.adapter}` : "";
+  return `${info.name} (${info.kernels.length} kernel replacements${blas}${adapter})`;
 }
 
 /** The backend started last, or null. */

@@ -1,7 +1,16 @@
-/** Tests of lib/backend.ts: the default backend starts; the native ones fail with a clear message. */
+/**
+ * Tests of lib/backend.ts: the default backend starts; the native ones fail with a clear message;
+ * webgpu without an adapter fails with one too. (Training on webgpu: tests/training/webgpu.test.ts.)
+ */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs-core";
-import { BackendUnavailableError, initBackend, nativeBackendMessage } from "../lib/backend.ts";
+import {
+  BackendUnavailableError,
+  currentBackend,
+  describeBackend,
+  initBackend,
+  nativeBackendMessage,
+} from "../lib/backend.ts";
 
 Deno.test("wasm starts with SIMD and computes", async () => {
   const info = await initBackend("wasm");
@@ -15,7 +24,7 @@ Deno.test("wasm starts with SIMD and computes", async () => {
 
 Deno.test("an unknown backend is an error naming the choices", async () => {
   // deno-lint-ignore no-explicit-any
-  await assert.rejects(() => initBackend("webgpu" as any), /unknown backend 'webgpu'.*wasm, cpu/);
+  await assert.rejects(() => initBackend("webgl" as any), /unknown backend 'webgl'.*wasm, cpu, webgpu/);
 });
 
 Deno.test("tensorflow-gpu without its native addon fails clearly (real import)", async () => {
@@ -31,6 +40,7 @@ Deno.test("tensorflow-gpu without its native addon fails clearly (real import)",
   assert.match(err.message, /cuDNN 8\.1/);
   assert.match(err.message, /libtensorflow 2\.9\.1/);
   assert.match(err.message, /--backend wasm/);
+  assert.match(err.message, /--backend webgpu/);
 });
 
 Deno.test("tensorflow (CPU) failure names libtensorflow and no CUDA", async () => {
@@ -42,4 +52,41 @@ Deno.test("tensorflow (CPU) failure names libtensorflow and no CUDA", async () =
   assert.match(err.message, /libtensorflow 2\.9\.1 \(CPU\)/);
   assert.doesNotMatch(err.message, /CUDA/);
   assert.equal(nativeBackendMessage("tensorflow", "x").split("\n").length, 5);
+});
+
+Deno.test("webgpu without an adapter fails clearly, and leaves the current backend alone", async () => {
+  await initBackend("wasm");
+  const before = currentBackend();
+  const none = { requestAdapter: () => Promise.resolve(null) };
+  const err = await initBackend("webgpu", { gpu: none }).then(() => null, (e) => e);
+  assert.ok(err instanceof BackendUnavailableError, String(err));
+  assert.match(
+    err.message,
+    /backend 'webgpu' is not available: navigator\.gpu\.requestAdapter\(\) found no adapter/,
+  );
+  assert.match(err.message, /mesa-vulkan-drivers/);
+  assert.match(err.message, /--backend wasm/);
+  const noGpu = await initBackend("webgpu", { gpu: null }).then(() => null, (e) => e);
+  assert.match(String(noGpu?.message), /no navigator\.gpu/);
+  const throwing = { requestAdapter: () => Promise.reject(new Error("driver exploded")) };
+  const thrown = await initBackend("webgpu", { gpu: throwing }).then(() => null, (e) => e);
+  assert.match(String(thrown?.message), /requestAdapter\(\) failed \(driver exploded\)/);
+  assert.equal(currentBackend(), before);
+  assert.equal(tf.getBackend(), "wasm");
+});
+
+Deno.test("describeBackend: kernels, native BLAS and the WebGPU adapter", () => {
+  const base = { tfjs: tf.version_core, details: {} };
+  assert.equal(
+    describeBackend({ ...base, name: "wasm", kernels: ["Sum", "Mean"] }),
+    "wasm (2 kernel replacements)",
+  );
+  assert.equal(
+    describeBackend({ ...base, name: "wasm", kernels: ["Sum", "Conv2D:blas"] }),
+    "wasm (2 kernel replacements, native BLAS kernels)",
+  );
+  assert.equal(
+    describeBackend({ ...base, name: "webgpu", kernels: [], details: { adapter: "llvmpipe, vendor 65541" } }),
+    "webgpu (0 kernel replacements; adapter llvmpipe, vendor 65541)",
+  );
 });

@@ -85,7 +85,8 @@ export interface ImageShape {
 /**
  * Expose a tensor-level denoiser as the library's {@link Denoiser}: float64 rows (flattened HWC)
  * in, float64 rows out, σ the same for the whole batch; runs `batchSize` rows at a time
- * (default 256) inside `tf.tidy`, so no tensors outlive a call.
+ * (default 256) inside `tf.tidy`, so no tensors outlive a call. Synchronous on the CPU backends; on
+ * webgpu (whose results can only be read asynchronously) it returns a promise.
  */
 export function asDenoiser(
   denoise: TensorDenoiser,
@@ -96,7 +97,7 @@ export function asDenoiser(
   const d = height * width * channels;
   const chunk = opts.batchSize ?? 256;
   if (!(chunk >= 1)) throw new RangeError(`asDenoiser: batchSize must be ≥ 1, got ${chunk}`);
-  return (x: Batch, sigma: number): Batch => {
+  const check = (x: Batch, sigma: number): void => {
     if (x.d !== d) {
       throw new RangeError(
         `asDenoiser: rows have d = ${x.d}, the network expects ${height}×${width}×${channels}`,
@@ -105,19 +106,39 @@ export function asDenoiser(
     if (!(sigma > 0) || !Number.isFinite(sigma)) {
       throw new RangeError(`asDenoiser: σ must be > 0, got ${sigma}`);
     }
+  };
+  const run = (x: Batch, sigma: number, start: number, m: number): tf.Tensor4D => {
+    const f32 = Float32Array.from(x.data.subarray(start * d, (start + m) * d));
+    return tf.tidy(() => {
+      const xt = tf.tensor4d(f32, [m, height, width, channels]);
+      const st = tf.fill([m], sigma) as tf.Tensor1D;
+      return denoise(xt, st);
+    });
+  };
+  const sync = (x: Batch, sigma: number): Batch => {
+    check(x, sigma);
     const out = new Float64Array(x.n * d);
     for (let start = 0; start < x.n; start += chunk) {
       const m = Math.min(chunk, x.n - start);
-      const f32 = Float32Array.from(x.data.subarray(start * d, (start + m) * d));
-      const y = tf.tidy(() => {
-        const xt = tf.tensor4d(f32, [m, height, width, channels]);
-        const st = tf.fill([m], sigma) as tf.Tensor1D;
-        return denoise(xt, st);
-      });
+      const y = run(x, sigma, start, m);
       const vals = y.dataSync();
       y.dispose();
       out.set(vals, start * d);
     }
     return batch(x.n, d, out);
   };
+  // A GPU backend (webgpu) can only read results asynchronously; the CPU backends keep the sync path.
+  const async_ = async (x: Batch, sigma: number): Promise<Batch> => {
+    check(x, sigma);
+    const out = new Float64Array(x.n * d);
+    for (let start = 0; start < x.n; start += chunk) {
+      const m = Math.min(chunk, x.n - start);
+      const y = run(x, sigma, start, m);
+      const vals = await y.data();
+      y.dispose();
+      out.set(vals, start * d);
+    }
+    return batch(x.n, d, out);
+  };
+  return (x, sigma) => tf.getBackend() === "webgpu" ? async_(x, sigma) : sync(x, sigma);
 }

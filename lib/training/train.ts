@@ -229,7 +229,10 @@ export function disposeTrainState(state: TrainState): void {
   for (const g of [state.params, state.ema, state.adamM, state.adamV]) g.forEach((v) => v.dispose());
 }
 
-/** The state's tensors in checkpoint order: params/…, ema/…, adam.m/…, adam.v/… (float32 copies). */
+/**
+ * The state's tensors in checkpoint order: params/…, ema/…, adam.m/…, adam.v/… (float32 copies). Reads
+ * synchronously: on webgpu only after an async read of each tensor (as {@link saveTrainState} does).
+ */
 export function stateTensors(state: TrainState): NamedArray[] {
   const out: NamedArray[] = [];
   const groups: [string, tf.Variable[]][] = [
@@ -251,8 +254,12 @@ export function stateTensors(state: TrainState): NamedArray[] {
 }
 
 /** Save a training state as a checkpoint directory (lib/training/checkpoint.ts format). */
-export function saveTrainState(dir: string, state: TrainState): Promise<CheckpointManifest> {
-  return writeCheckpoint(dir, {
+export async function saveTrainState(dir: string, state: TrainState): Promise<CheckpointManifest> {
+  // Read asynchronously first (a GPU backend caches the values, so stateTensors' reads then succeed).
+  for (const g of [state.params, state.ema, state.adamM, state.adamV]) {
+    await Promise.all(g.map((v) => v.data()));
+  }
+  return await writeCheckpoint(dir, {
     config: { net: state.net, train: state.train },
     step: state.step,
     imagesSeen: state.imagesSeen,
@@ -366,10 +373,10 @@ export interface TrainReport {
 }
 
 /** Name of the first parameter or EMA tensor holding a NaN or ±Inf, or null. */
-function _nonFinite(state: TrainState): string | null {
+async function _nonFinite(state: TrainState): Promise<string | null> {
   for (const [g, vs] of [["params", state.params], ["ema", state.ema]] as const) {
     for (let i = 0; i < vs.length; i++) {
-      const a = vs[i].dataSync();
+      const a = await vs[i].data();
       for (let j = 0; j < a.length; j++) if (!Number.isFinite(a[j])) return `${g}/${state.names[i]}`;
     }
   }
@@ -472,7 +479,7 @@ export async function train(
       const et = tf.tensor4d(noise.eps, shape4);
       return tf.variableGrads(() => edmLoss(denoise, yt, st, et, cfg.sigmaData), state.params);
     });
-    const loss = value.dataSync()[0];
+    const loss = (await value.data())[0]; // async: a GPU backend (webgpu) cannot read synchronously
     value.dispose();
     let bad: string | null = null;
     if (!Number.isFinite(loss)) bad = "(not finite)";
@@ -511,7 +518,7 @@ export async function train(
     const ckpt = opts.checkpointDir && opts.checkpointEvery &&
       (state.step % opts.checkpointEvery === 0 || state.step === until);
     if (snap || ckpt) {
-      const bad = _nonFinite(state);
+      const bad = await _nonFinite(state);
       if (bad !== null) {
         const where = opts.checkpointDir ? `; last checkpoint left in ${opts.checkpointDir}` : "";
         throw new TrainingDivergedError(s, loss, `(${bad} is not finite after the update${where})`);

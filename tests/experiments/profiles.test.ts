@@ -1,4 +1,4 @@
-/** Profiles: every profile is complete; unknown names and the `paper` profile without data fail clearly. */
+/** Profiles: every profile is complete; unknown names, the `paper` profile without data or on a CPU backend fail clearly. */
 import assert from "node:assert/strict";
 import { getProfile, PROFILES } from "../../experiments/profiles.ts";
 import { startExperiment } from "../../experiments/_harness.ts";
@@ -14,4 +14,18 @@ Deno.test("profiles grow from smoke to full and evaluate at the paper's 10 σ", 
 
 Deno.test("the paper profile without --data-dir stops with a clear message", async () => {
   await assert.rejects(() => startExperiment("C10", ["--profile", "paper"]), /--data-dir/);
+});
+
+Deno.test("the paper profile refuses a CPU backend for network experiments and names --backend webgpu", async () => {
+  const args = ["--profile", "paper", "--data-dir", "/nonexistent"];
+  for (const backend of ["wasm", "cpu"]) {
+    await assert.rejects(
+      () => startExperiment("C6", [...args, "--backend", backend], { network: true }),
+      new RegExp(`profile 'paper' trains .* CPU backend \\('${backend}'\\): pass --backend webgpu`),
+    );
+  }
+  await assert.rejects(
+    () => startExperiment("C6", ["--profile", "paper"], { network: true }),
+    /--backend webgpu/,
+  );
 });
