@@ -9,7 +9,8 @@
 import { join } from "node:path";
 import { type CommonOptions, parseCommon } from "../lib/cli.ts";
 import { type BackendInfo, initBackend } from "../lib/backend.ts";
-import { type BlasInfo, blasInfo, describeBlas, loadBlas } from "../lib/linalg/blas.ts";
+import { type BlasInfo, loadBlas } from "../lib/linalg/blas.ts";
+import { describeLinalg } from "../lib/linalg/tier.ts";
 import { loadDataset } from "../lib/data/datasets.ts";
 import { loadPngDir } from "../lib/data/pngdir.ts";
 import { firstN, imageRange, resizeArea } from "../lib/data/transform.ts";
@@ -117,7 +118,7 @@ export async function finishExperiment(
       ? `${ctx.backend.name} (${ctx.backend.kernels.length} kernel replacements` +
         `${ctx.backend.kernels.some((k) => k.endsWith(":blas")) ? ", native BLAS kernels" : ""})`
       : "none",
-    blas: describeBlas(blasInfo()),
+    blas: describeLinalg(),
   });
   const result = buildResult(
     { ...input, claim: ctx.claim, profile: ctx.profile.name, dataset: ctx.dataset, figures: figs },
