@@ -2,8 +2,8 @@
  * GEMM, SYRK and eigh at d = 256 and 784 on each linear-algebra tier: scalar JavaScript, the WebAssembly
  * SIMD kernel (lib/linalg/gemm_simd.wat) and native OpenBLAS/LAPACK when it loads. Tiers alternate within
  * each repeat so they see similar load; prints a markdown table of medians of process CPU time (one
- * thread) and, for the wasm-simd pool, wall time with all its threads (ms and GFLOP/s) on stdout, with the
- * load average, and progress on stderr.
+ * thread, OpenBLAS included) and, for the wasm-simd pool, wall time with all its threads (ms and GFLOP/s)
+ * on stdout, with the load average, and progress on stderr.
  *
  * Run: `deno task bench:tiers` (or `deno run -A bench/linalg_tiers.ts --repeat 5 --sizes 256,784`).
  *
@@ -11,7 +11,7 @@
  */
 import process from "node:process";
 import { parseArgs } from "node:util";
-import { dsyrk, loadBlas } from "../lib/linalg/blas.ts";
+import { dsyrk, loadBlas, setBlasThreads } from "../lib/linalg/blas.ts";
 import { eigh, type EighSolver } from "../lib/linalg/eigh.ts";
 import { gemm, setPortableTier } from "../lib/linalg/gemm.ts";
 import { setWasmThreads, wasmThreads } from "../lib/linalg/_wasm_gemm.ts";
@@ -28,6 +28,9 @@ const { values } = parseArgs({
 const repeat = Number(values.repeat);
 const sizes = String(values.sizes).split(",").map(Number);
 const native = loadBlas("auto").name === "openblas";
+// One OpenBLAS thread, timed in CPU time like the others: with two threads on a loaded machine its
+// spinning workers make wall time meaningless (eigh d = 256 once took 67 s of wall time).
+if (native) setBlasThreads(1);
 const poolThreads = wasmThreads();
 type Tier = "js" | "wasm-simd" | "wasm-simd-pool" | "openblas";
 const tiers: Tier[] = [
@@ -109,7 +112,7 @@ for (const d of sizes) {
       if (r >= cs.reps) continue;
       const key = `${cs.op}|${cs.tier}`;
       useTier(_tierOf(cs.tier));
-      const ms = time(cs.fn, cs.tier === "wasm-simd-pool" || cs.tier === "openblas" || cs.tier === "lapack");
+      const ms = time(cs.fn, cs.tier === "wasm-simd-pool");
       times.set(key, [...(times.get(key) ?? []), ms]);
       console.error(`d=${d} ${key} ${ms.toFixed(1)} ms`);
     }
