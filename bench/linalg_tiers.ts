@@ -1,17 +1,20 @@
 /**
  * GEMM, SYRK and eigh at d = 256 and 784 on each linear-algebra tier: scalar JavaScript, the WebAssembly
  * SIMD kernel (lib/linalg/gemm_simd.wat) and native OpenBLAS/LAPACK when it loads. Tiers alternate within
- * each repeat so they see similar load; prints a markdown table of medians (ms and GFLOP/s) on stdout,
- * with the load average, and progress on stderr.
+ * each repeat so they see similar load; prints a markdown table of medians of process CPU time (one
+ * thread, OpenBLAS included) and, for the wasm-simd pool, wall time with all its threads (ms and GFLOP/s)
+ * on stdout, with the load average, and progress on stderr.
  *
  * Run: `deno task bench:tiers` (or `deno run -A bench/linalg_tiers.ts --repeat 5 --sizes 256,784`).
  *
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
-import { dsyrk, loadBlas } from "../lib/linalg/blas.ts";
+import { dsyrk, loadBlas, setBlasThreads } from "../lib/linalg/blas.ts";
 import { eigh, type EighSolver } from "../lib/linalg/eigh.ts";
 import { gemm, setPortableTier } from "../lib/linalg/gemm.ts";
+import { setWasmThreads, wasmThreads } from "../lib/linalg/_wasm_gemm.ts";
 import { Rng } from "../lib/rng.ts";
 
 const { values } = parseArgs({
@@ -25,8 +28,17 @@ const { values } = parseArgs({
 const repeat = Number(values.repeat);
 const sizes = String(values.sizes).split(",").map(Number);
 const native = loadBlas("auto").name === "openblas";
-type Tier = "js" | "wasm-simd" | "openblas";
-const tiers: Tier[] = ["js", "wasm-simd", ...(native ? ["openblas" as const] : [])];
+// One OpenBLAS thread, timed in CPU time like the others: with two threads on a loaded machine its
+// spinning workers make wall time meaningless (eigh d = 256 once took 67 s of wall time).
+if (native) setBlasThreads(1);
+const poolThreads = wasmThreads();
+type Tier = "js" | "wasm-simd" | "wasm-simd-pool" | "openblas";
+const tiers: Tier[] = [
+  "js",
+  "wasm-simd",
+  ...(poolThreads > 1 ? ["wasm-simd-pool" as const] : []),
+  ...(native ? ["openblas" as const] : []),
+];
 
 function rand(n: number, seed: number): Float64Array {
   const r = new Rng(seed);
@@ -37,14 +49,23 @@ function useTier(t: Tier): void {
   if (t === "openblas") loadBlas("auto");
   else {
     loadBlas("off");
-    setPortableTier(t);
+    setPortableTier(t === "js" ? "js" : "wasm-simd");
+    setWasmThreads(t === "wasm-simd-pool" ? poolThreads : 1);
   }
 }
 
-function time(fn: () => void): number {
+/** Milliseconds: wall time for the pool and OpenBLAS (several threads), else process CPU time. */
+function time(fn: () => void, wall: boolean): number {
   const t0 = performance.now();
+  const u0 = process.cpuUsage();
   fn();
-  return performance.now() - t0;
+  const u = process.cpuUsage(u0);
+  return wall ? performance.now() - t0 : (u.user + u.system) / 1000;
+}
+
+/** The tier a case runs on (eigh's ml-matrix runs with the wasm-simd products, LAPACK with OpenBLAS). */
+function _tierOf(t: string): Tier {
+  return t === "lapack" ? "openblas" : t === "ml-matrix" ? "wasm-simd" : t as Tier;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -83,19 +104,15 @@ for (const d of sizes) {
   }
   const times = new Map<string, number[]>();
   for (const cs of cases) {
-    useTier(
-      cs.tier === "lapack" || cs.tier === "openblas" ? "openblas" : cs.tier === "js" ? "js" : "wasm-simd",
-    );
+    useTier(_tierOf(cs.tier));
     cs.fn(); // warm-up (compilation, memory growth)
   }
   for (let r = 0; r < repeat; r++) {
     for (const cs of cases) {
       if (r >= cs.reps) continue;
       const key = `${cs.op}|${cs.tier}`;
-      useTier(
-        cs.tier === "lapack" || cs.tier === "openblas" ? "openblas" : cs.tier === "js" ? "js" : "wasm-simd",
-      );
-      const ms = time(cs.fn);
+      useTier(_tierOf(cs.tier));
+      const ms = time(cs.fn, cs.tier === "wasm-simd-pool");
       times.set(key, [...(times.get(key) ?? []), ms]);
       console.error(`d=${d} ${key} ${ms.toFixed(1)} ms`);
     }
@@ -104,11 +121,17 @@ for (const d of sizes) {
     const m = median(times.get(`${cs.op}|${cs.tier}`)!);
     const base = median(times.get(`${cs.op}|${cs.op === "eigh" ? "ml-matrix" : "js"}`)!);
     const gf = Number.isNaN(cs.flops) ? "" : (cs.flops / m / 1e6).toFixed(2);
-    rows.push(`| ${cs.op} | ${d} | ${cs.tier} | ${m.toFixed(1)} | ${gf} | ${(base / m).toFixed(1)}× |`);
+    const tier = cs.tier === "wasm-simd-pool" ? `wasm-simd, ${poolThreads} threads (wall)` : cs.tier;
+    rows.push(`| ${cs.op} | ${d} | ${tier} | ${m.toFixed(1)} | ${gf} | ${(base / m).toFixed(1)}× |`);
   }
 }
 useTier(native ? "openblas" : "wasm-simd");
-console.log(`load average ${Deno.loadavg().map((x) => x.toFixed(1)).join(" ")}; ${repeat} repeats; median`);
+console.log(
+  `load average ${
+    Deno.loadavg().map((x) => x.toFixed(1)).join(" ")
+  }; ${repeat} repeats; median ms of CPU time ` +
+    "(one thread) unless marked wall",
+);
 console.log("| op | d | tier | ms | GFLOP/s | speed-up vs js / ml-matrix |");
 console.log("| --- | --- | --- | --- | --- | --- |");
 for (const r of rows) console.log(r);

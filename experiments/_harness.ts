@@ -9,7 +9,8 @@
 import { join } from "node:path";
 import { type CommonOptions, parseCommon } from "../lib/cli.ts";
 import { type BackendInfo, describeBackend, initBackend } from "../lib/backend.ts";
-import { type BlasInfo, blasInfo, describeBlas, loadBlas } from "../lib/linalg/blas.ts";
+import { type BlasInfo, loadBlas } from "../lib/linalg/blas.ts";
+import { describeLinalg } from "../lib/linalg/tier.ts";
 import { loadDataset } from "../lib/data/datasets.ts";
 import { loadPngDir } from "../lib/data/pngdir.ts";
 import { firstN, imageRange, resizeArea } from "../lib/data/transform.ts";
@@ -171,7 +172,7 @@ export async function finishExperiment(
   }));
   const provenance = await collectProvenance({
     backend: ctx.backend ? describeBackend(ctx.backend) : "none",
-    blas: describeBlas(blasInfo()),
+    blas: describeLinalg(),
   });
   const note = convergenceNote();
   const notes = [...(input.notes ?? []), ...(note ? [note] : [])];

@@ -81,11 +81,18 @@ interface _Pool {
 }
 
 let _pool: _Pool | null = null;
+/** Consecutive parallel products where waiting for the workers outlasted this thread's own share. */
+let _strikes = 0;
+/** Large products still to run on the calling thread alone after three such strikes. */
+let _backoff = 0;
+const _BACKOFF_PRODUCTS = 64;
 let _threads = Math.max(1, Math.min(8, globalThis.navigator?.hardwareConcurrency ?? 1));
 
 /**
  * Threads (the calling one included) for large products on the WebAssembly SIMD tier; default the
- * number of logical CPUs (at most 8). 1 disables the worker pool. Returns the previous setting.
+ * number of logical CPUs (at most 8). 1 disables the worker pool. Returns the previous setting. (When
+ * the workers keep lagging, e.g. on a machine busy with other work, products fall back to the calling
+ * thread for a while; setting the thread count resets that.)
  */
 export function setWasmThreads(threads: number): number {
   if (!Number.isInteger(threads) || threads < 1) {
@@ -93,6 +100,8 @@ export function setWasmThreads(threads: number): number {
   }
   const prev = _threads;
   _threads = threads;
+  _strikes = 0;
+  _backoff = 0;
   if (_pool !== null && _pool.workers.length !== threads - 1) _stopPool();
   return prev;
 }
@@ -169,7 +178,9 @@ function _run(
   tri: number,
 ): void {
   const work = 16 * mb * nb * k;
-  const pool = _threads > 1 && work >= PARALLEL_MIN_WORK && nb >= 2 ? _getPool() : null;
+  const wanted = _threads > 1 && work >= PARALLEL_MIN_WORK && nb >= 2;
+  if (wanted && _backoff > 0) _backoff--;
+  const pool = wanted && _backoff === 0 ? _getPool() : null;
   if (pool === null) return kern.gemm(ap, bp, cp, mb, k, ldc, 0, nb, tri);
   const ctrl = pool.ctrl;
   const chunks = Math.min(nb, 4 * _threads);
@@ -180,10 +191,20 @@ function _run(
   pool.gen = (pool.gen + 1) & 0x7fff;
   Atomics.store(ctrl, _C.WORD, pool.gen << 16);
   Atomics.notify(ctrl, _C.WORD);
+  const t0 = performance.now();
   _takeChunks(ctrl, kern.gemm);
+  const t1 = performance.now();
   const total = params[9];
   for (let d = Atomics.load(ctrl, _C.DONE); d < total; d = Atomics.load(ctrl, _C.DONE)) {
     Atomics.wait(ctrl, _C.DONE, d, 50);
+  }
+  // On a machine busy with other work a worker may hold its chunk while descheduled: when waiting for the
+  // workers keeps taking longer than this thread's own share, run the next products on this thread alone.
+  const waited = performance.now() - t1;
+  _strikes = waited > t1 - t0 + 1 ? _strikes + 1 : Math.max(0, _strikes - 1);
+  if (_strikes >= 3) {
+    _strikes = 0;
+    _backoff = _BACKOFF_PRODUCTS;
   }
   if (pool.timer !== undefined) clearTimeout(pool.timer);
   const timer = setTimeout(_stopPool, _IDLE_MS);

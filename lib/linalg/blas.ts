@@ -8,7 +8,8 @@
  * `dsyevd` (LAPACK) throws. Results do not depend on which path runs beyond rounding.
  *
  * Needs `--allow-ffi` (and `--allow-env` to read `HG_BLAS_PATH`); in `"auto"` mode a denied
- * permission or a missing library prints one notice on stderr and leaves the JavaScript paths.
+ * permission or a missing library prints one notice on stderr and leaves the portable paths
+ * (WebAssembly SIMD products, see `gemm.ts`; JavaScript loops and ml-matrix's eigensolver otherwise).
  *
  * @module
  */
@@ -166,7 +167,9 @@ export function loadBlas(mode: BlasMode = "auto", path?: string): BlasInfo {
     if (!_noticed.has(target)) {
       _noticed.add(target);
       console.error(
-        `hidden-gaussian: native OpenBLAS unavailable (${why}); using JavaScript linear algebra.`,
+        `hidden-gaussian: native OpenBLAS unavailable (${why}); float64 linear algebra runs on ` +
+          `${portableTier() === "wasm-simd" ? "WebAssembly SIMD" : "JavaScript"} (apt-get install ` +
+          `libopenblas0-pthread for native products and LAPACK's eigensolver).`,
       );
     }
     _deactivate();

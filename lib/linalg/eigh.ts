@@ -45,7 +45,16 @@ export function eigh(a: Float64Array, d: number, solver: EighSolver = "auto"): E
   if (solver === "lapack" && !blasLoaded()) {
     throw new Error("lib/linalg/eigh.ts: solver 'lapack' requested but native LAPACK is not loaded");
   }
-  return useLapack ? _eighLapack(a, d) : _eighMlMatrix(a, d);
+  const out = useLapack ? _eighLapack(a, d) : _eighMlMatrix(a, d);
+  _used.add(out.solver);
+  return out;
+}
+
+const _used = new Set<Eigh["solver"]>();
+
+/** The solvers {@link eigh} has run in this process, sorted (for provenance; `[]` before the first call). */
+export function eighSolversUsed(): Eigh["solver"][] {
+  return [..._used].sort();
 }
 
 function _eighLapack(a: Float64Array, d: number): Eigh {

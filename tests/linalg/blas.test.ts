@@ -149,7 +149,7 @@ Deno.test("a missing library: 'openblas' mode throws with the install hint, 'aut
     console.error = orig;
   }
   assert.equal(lines.length, 1);
-  assert.match(lines[0], /JavaScript/);
+  assert.match(lines[0], /runs on WebAssembly SIMD \(apt-get install libopenblas0-pthread/);
   assert.equal(blasLoaded(), false);
   // JS gemm still right, and the real library comes back.
   assert.ok(
