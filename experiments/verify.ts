@@ -35,7 +35,13 @@ export async function verify(args: string[], opts0: { root?: string } = {}): Pro
   const rest = vi >= 0 ? [...args.slice(0, vi), ...args.slice(vi + 2)] : args;
   const opts = parseCommon(rest, { profile: "ci" });
   await verifyManifest(root, version);
-  const claims = opts.positionals.length ? opts.positionals.map(getClaim) : CLAIMS;
+  const named = opts.positionals.length > 0;
+  // Unnamed, a claim beyond the paper (C11) is verified only once a version has frozen it.
+  const claims = named
+    ? opts.positionals.map(getClaim)
+    : CLAIMS.filter((c) =>
+      !c.beyond || _exists(resultPath(join(root, version), opts.profile, opts.dataset.toLowerCase(), c.id))
+    );
   const out: Verification[] = [];
   const scratch = await Deno.makeTempDir({ prefix: "hg-verify-" });
   try {
@@ -56,6 +62,14 @@ export async function verify(args: string[], opts0: { root?: string } = {}): Pro
     await Deno.remove(scratch, { recursive: true });
   }
   return out;
+}
+
+function _exists(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
 }
 
 if (import.meta.main) {
