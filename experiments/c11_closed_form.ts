@@ -305,7 +305,9 @@ export async function runC11(args: string[]): Promise<Result> {
   const rmseSpread = perModel.map((p) => over(p.rmse)("spread"));
   const uncentredMean = perModel.map((p) => over(p.unc)("mean"));
   const tauR2Mean = perModel.map((p) => over(p.tau)("mean"));
-  const best = r2Mean.map((r) => sigmas.map((_, k) => _argmax(r.map((row) => row[k]))));
+  // Exact ties (e.g. a mixture with K ≥ N is D_M) go to D_G, then D_M, then the list's order.
+  const preference = [0, denoisers.length - 1, ...denoisers.slice(1, -1).map((_, j) => j + 1)];
+  const best = r2Mean.map((r) => sigmas.map((_, k) => _argmax(r.map((row) => row[k]), preference)));
   const gaussianShortfall = r2Mean.map((r, i) => sigmas.map((_, k) => r[best[i][k]][k] - r[0][k]));
   const jELS = denoisers.indexOf("ELS");
   const jGMM10 = denoisers.indexOf("GMM-10");
@@ -554,9 +556,10 @@ function _finite(v: number): number {
   return Number.isFinite(v) ? v : -1e9;
 }
 
-function _argmax(v: number[]): number {
-  let b = 0;
-  for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
+/** Index of the largest value, visiting indices in `order` (the first of equal values wins). */
+function _argmax(v: number[], order: readonly number[]): number {
+  let b = order[0];
+  for (const i of order) if (v[i] > v[b]) b = i;
   return b;
 }
 
