@@ -491,7 +491,9 @@ export async function runC11(args: string[]): Promise<Result> {
     notes: [
       "r² here is centred: 1 − Σ‖D_θ − D‖² / Σ‖D_θ − mean D_θ‖² over the judged probes and pixels, per σ. " +
       "Kamb & Ganguli report a per-image correlation, Wang & Vastola the uncentred 1 − ‖D_θ − D‖²/‖D_θ‖² " +
-      "(given here as uncentredMean); neither is the same number as ours.",
+      "(given here as uncentredMean); neither is the same number as ours. At high σ D_θ's output hardly varies " +
+      "across probes, so the centred denominator is small and every closed form (all near the training mean) " +
+      "scores a strongly negative r² there: read rmseMean at those levels.",
       `Setup differences from the anchors: ${zoo.resolution}×${zoo.resolution} images (not 28×28 or 32×32), ` +
       `U-Nets of ${c7.capacities.join(", ")} base channels without attention trained ${zoo.steps} steps ` +
       `(the zoo's), N = ${[...new Set(models.map((m) => m.n))].join(", ")} training images, EMA weights, ` +
