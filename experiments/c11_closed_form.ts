@@ -39,6 +39,7 @@ import {
   explainedVariance,
   meanAndSpread,
   nearestLevelRule,
+  patchDenoiserOutputs,
   rowSlice,
   uncentredExplainedVariance,
 } from "../lib/metrics/closed_form.ts";
@@ -141,8 +142,6 @@ export async function runC11(args: string[]): Promise<Result> {
   const settings: ClosedFormSettings = {
     gmmK: cfg.gmmK,
     gmmSeed: cfg.gmmSeed,
-    lsPatches: cfg.lsPatches,
-    elsPatches: cfg.elsPatches,
     elsMaxPatches: cfg.elsMaxPatches,
     elsSeed: cfg.elsSeed,
     taus,
@@ -187,10 +186,8 @@ export async function runC11(args: string[]): Promise<Result> {
   // References: every closed-form denoiser per training set, on the same noisy probes
   const split = rowSlice(probes, 0, nRows);
   const xs = sigmas.map((s) => noisyProbes(split, s, ZOO_SEEDS.probes));
-  const targetAt = (b: Batch) => ({
-    judged: rowSlice(b, 0, cfg.nJudge),
-    cal: rowSlice(b, cfg.nJudge, nRows),
-  });
+  const xsJudged = xs.map((x) => rowSlice(x, 0, cfg.nJudge));
+  const xsCal = xs.map((x) => rowSlice(x, cfg.nJudge, nRows));
   const perModel = models.map(() => ({
     r2: [] as number[][][],
     rmse: [] as number[][][],
@@ -202,76 +199,99 @@ export async function runC11(args: string[]): Promise<Result> {
   const elsSets: Record<string, { count: number; subsampled: boolean }> = {};
   const gmmComponents: Record<string, number[]> = {};
   for (const n of [...new Set(models.map((m) => m.n))].sort((a, b) => a - b)) {
+    const label = `C11 N=${n}`;
     const refs = await zooReferences(ctx, n);
-    const cf = await closedFormOutputs(
-      refs.train,
-      refs.gaussian,
-      xs,
-      sigmas,
-      cfg.nJudge,
-      settings,
-      `C11 N=${n}`,
-    );
-    elsSets[String(n)] = cf.elsPatches;
+    const cf = await closedFormOutputs(refs.train, refs.gaussian, xsJudged, sigmas, settings, label);
     gmmComponents[String(n)] = cf.gmmComponents;
     const fixed = (name: string) => cf.fixed.find((f) => f.name === name)!.out;
 
-    // Calibrate and measure each model of this training set, per seed
+    // D_θ of each model (and seed) of this training set on every probe
+    const runs: { i: number; judged: Batch[]; cal: Batch[] }[] = [];
     for (const [i, m] of models.entries()) {
       if (m.n !== n) continue;
       for (const dir of m.dirs) {
         const loaded = await loadDenoiser(dir, { weights: "ema" });
-        const rec = {
-          r2: [] as number[][],
-          rmse: [] as number[][],
-          unc: [] as number[][],
-          tau: [] as number[][],
-        };
-        const pLS: number[] = [];
-        const pELS: number[] = [];
         try {
-          const perSigma: Batch[][] = [];
+          const outs = [];
           for (const [k, s] of sigmas.entries()) {
-            const t = targetAt(await applyDenoiser(loaded.denoiser, xs[k], s, 256));
-            const iLS = calibrate(cf.ls[k].map((b) => rowSlice(b, cfg.nJudge, nRows)), t.cal);
-            const iELS = calibrate(cf.els[k].map((b) => rowSlice(b, cfg.nJudge, nRows)), t.cal);
-            pLS.push(cfg.lsPatches[iLS]);
-            pELS.push(cfg.elsPatches[iELS]);
-            const est = [
-              fixed("D_G")[k],
-              ...cfg.gmmK.map((K) => fixed(`GMM-${K}`)[k]),
-              rowSlice(cf.ls[k][iLS], 0, cfg.nJudge),
-              rowSlice(cf.els[k][iELS], 0, cfg.nJudge),
-              fixed(`PCA-loc τ=${cfg.tau}`)[k],
-              fixed("D_M")[k],
-            ];
-            perSigma.push([t.judged, ...est]);
+            outs.push(await applyDenoiser(loaded.denoiser, xs[k], s, 256));
           }
-          const col = (f: (target: Batch, e: Batch) => number, j: number) =>
-            perSigma.map((row) => _finite(f(row[0], row[1 + j])));
-          rec.r2 = denoisers.map((_, j) => col(explainedVariance, j));
-          rec.rmse = denoisers.map((_, j) => col((a, b) => scoreDifferenceFromOutputs(a, b).rmse, j));
-          rec.unc = denoisers.map((_, j) => col(uncentredExplainedVariance, j));
-          rec.tau = taus.map((tau) =>
-            perSigma.map((row, k) => _finite(explainedVariance(row[0], fixed(`PCA-loc τ=${tau}`)[k])))
-          );
+          runs.push({
+            i,
+            judged: outs.map((b) => rowSlice(b, 0, cfg.nJudge)),
+            cal: outs.map((b) => rowSlice(b, cfg.nJudge, nRows)),
+          });
         } finally {
           loaded.dispose();
         }
-        perModel[i].r2.push(rec.r2);
-        perModel[i].rmse.push(rec.rmse);
-        perModel[i].unc.push(rec.unc);
-        perModel[i].tau.push(rec.tau);
-        perModel[i].pLS.push(pLS);
-        perModel[i].pELS.push(pELS);
       }
+    }
+
+    // Calibrate: per run and σ, the LS and ELS patch sides closest to D_θ on the calibration probes
+    const all = (sizes: number[]) => sigmas.map(() => sizes);
+    const cand = patchDenoiserOutputs(
+      refs.train,
+      xsCal,
+      sigmas,
+      all(cfg.lsPatches),
+      all(cfg.elsPatches),
+      settings,
+      `${label} calibration`,
+    );
+    elsSets[String(n)] = cand.elsPatches;
+    const pick = (outs: Map<number, Batch>[], sizes: number[], target: Batch[]) =>
+      sigmas.map((_, k) => sizes[calibrate(sizes.map((P) => outs[k].get(P)!), target[k])]);
+    const chosen = runs.map((r) => ({
+      ls: pick(cand.ls, cfg.lsPatches, r.cal),
+      els: pick(cand.els, cfg.elsPatches, r.cal),
+    }));
+    const union = (f: (c: { ls: number[]; els: number[] }) => number[]) =>
+      sigmas.map((_, k) => [...new Set(chosen.map((c) => f(c)[k]))]);
+    const at = patchDenoiserOutputs(
+      refs.train,
+      xsJudged,
+      sigmas,
+      union((c) => c.ls),
+      union((c) => c.els),
+      settings,
+      `${label} judged`,
+    );
+
+    // Measure: r², RMSE and the uncentred variant of every denoiser against D_θ on the judged probes
+    for (const [r, run] of runs.entries()) {
+      const { ls, els } = chosen[r];
+      const est = (k: number) => [
+        fixed("D_G")[k],
+        ...cfg.gmmK.map((K) => fixed(`GMM-${K}`)[k]),
+        at.ls[k].get(ls[k])!,
+        at.els[k].get(els[k])!,
+        fixed(`PCA-loc τ=${cfg.tau}`)[k],
+        fixed("D_M")[k],
+      ];
+      const table = (f: (target: Batch, e: Batch) => number) =>
+        denoisers.map((_, j) => sigmas.map((_, k) => _finite(f(run.judged[k], est(k)[j]))));
+      const p = perModel[run.i];
+      p.r2.push(table(explainedVariance));
+      p.rmse.push(table((a, b) => scoreDifferenceFromOutputs(a, b).rmse));
+      p.unc.push(table(uncentredExplainedVariance));
+      p.tau.push(
+        taus.map((tau) =>
+          sigmas.map((_, k) => _finite(explainedVariance(run.judged[k], fixed(`PCA-loc τ=${tau}`)[k])))
+        ),
+      );
+      p.pLS.push(ls);
+      p.pELS.push(els);
+    }
+    for (const [i, m] of models.entries()) {
+      if (m.n !== n) continue;
       log(
         `C11: N = ${m.n}, C = ${m.baseChannels}, step ${m.step}: r² at σ = ${
           sigmas.map((s) => sig(s)).join(", ")
         }: ` +
           denoisers.map((name, j) => `${name} ${perModel[i].r2[0][j].map((v) => sig(v, 2)).join(" ")}`).join(
             "; ",
-          ),
+          ) +
+          `; LS P ${perModel[i].pLS[0].join(" ")}; ELS P ${perModel[i].pELS[0].join(" ")}`,
       );
     }
   }
@@ -285,7 +305,9 @@ export async function runC11(args: string[]): Promise<Result> {
   const rmseSpread = perModel.map((p) => over(p.rmse)("spread"));
   const uncentredMean = perModel.map((p) => over(p.unc)("mean"));
   const tauR2Mean = perModel.map((p) => over(p.tau)("mean"));
-  const best = r2Mean.map((r) => sigmas.map((_, k) => _argmax(r.map((row) => row[k]))));
+  // Exact ties (e.g. a mixture with K ≥ N is D_M) go to D_G, then D_M, then the list's order.
+  const preference = [0, denoisers.length - 1, ...denoisers.slice(1, -1).map((_, j) => j + 1)];
+  const best = r2Mean.map((r) => sigmas.map((_, k) => _argmax(r.map((row) => row[k]), preference)));
   const gaussianShortfall = r2Mean.map((r, i) => sigmas.map((_, k) => r[best[i][k]][k] - r[0][k]));
   const jELS = denoisers.indexOf("ELS");
   const jGMM10 = denoisers.indexOf("GMM-10");
@@ -434,7 +456,7 @@ export async function runC11(args: string[]): Promise<Result> {
   };
   const holds = [r2Mean, rmseMean].every((a) => a.flat(2).every(Number.isFinite));
   const { result } = await finishExperiment(ctx, {
-    title: "Beyond the paper: which closed-form denoiser explains D_θ, per σ and per regime",
+    title: "Which closed-form denoiser explains D_θ, per σ and per regime (beyond the paper)",
     config: {
       zoo: { ...zoo },
       c11: { ...cfg },
@@ -469,14 +491,20 @@ export async function runC11(args: string[]): Promise<Result> {
     notes: [
       "r² here is centred: 1 − Σ‖D_θ − D‖² / Σ‖D_θ − mean D_θ‖² over the judged probes and pixels, per σ. " +
       "Kamb & Ganguli report a per-image correlation, Wang & Vastola the uncentred 1 − ‖D_θ − D‖²/‖D_θ‖² " +
-      "(given here as uncentredMean); neither is the same number as ours.",
+      "(given here as uncentredMean); neither is the same number as ours. At high σ D_θ's output hardly varies " +
+      "across probes, so the centred denominator is small and every closed form (all near the training mean) " +
+      "scores a strongly negative r² there: read rmseMean at those levels.",
       `Setup differences from the anchors: ${zoo.resolution}×${zoo.resolution} images (not 28×28 or 32×32), ` +
       `U-Nets of ${c7.capacities.join(", ")} base channels without attention trained ${zoo.steps} steps ` +
       `(the zoo's), N = ${[...new Set(models.map((m) => m.n))].join(", ")} training images, EMA weights, ` +
       "noise levels of the paper's 10-level grid rather than each anchor's sampler schedule.",
       `LS and ELS patch sides are calibrated per model and σ on ${cfg.nCalibrate} held-out probes disjoint ` +
       `from the ${cfg.nJudge} judged (as Niedoba et al. and Kamb & Ganguli calibrate against the trained net); ` +
-      `LS candidates ${cfg.lsPatches.join(", ")} (the largest covers the whole image, where LS = D_M), ELS ` +
+      `LS candidates ${cfg.lsPatches.join(", ")}${
+        Math.max(...cfg.lsPatches) >= 2 * zoo.resolution - 1
+          ? " (the largest covers the whole image: LS = D_M)"
+          : ""
+      }, ELS ` +
       `candidates ${cfg.elsPatches.join(", ")}; borders zero-padded.`,
       `ELS runs over at most ${cfg.elsMaxPatches} training patches: a seeded uniform subsample of the N·H·W ` +
       `patches when there are more (patch sets: ${
@@ -530,9 +558,10 @@ function _finite(v: number): number {
   return Number.isFinite(v) ? v : -1e9;
 }
 
-function _argmax(v: number[]): number {
-  let b = 0;
-  for (let i = 1; i < v.length; i++) if (v[i] > v[b]) b = i;
+/** Index of the largest value, visiting indices in `order` (the first of equal values wins). */
+function _argmax(v: number[], order: readonly number[]): number {
+  let b = order[0];
+  for (const i of order) if (v[i] > v[b]) b = i;
   return b;
 }
 

@@ -14,6 +14,7 @@ import type { Result } from "../lib/results/schema.ts";
 import { CLAIMS } from "./claims.ts";
 import { verdictTable } from "./reproduce.ts";
 import { formatSeconds } from "../lib/progress.ts";
+import { beyondPaperSection } from "./paper_beyond.ts";
 
 /** Markers of README.md's generated block. */
 export const README_MARKERS = [
@@ -107,7 +108,7 @@ export async function renderPaper(root: string, version: string): Promise<string
     await shippedSummary(),
     "",
   ];
-  for (const c of CLAIMS) {
+  for (const c of CLAIMS.filter((c) => !c.beyond)) {
     const rs = results.filter((r) => r.claim === c.id);
     out.push(`## ${c.id} — ${rs[0]?.title ?? c.statement}`, "");
     out.push(`**The paper.** ${c.statement} Reported: ${c.reported}.`, "");
@@ -146,6 +147,7 @@ export async function renderPaper(root: string, version: string): Promise<string
       }
     }
   }
+  out.push(...beyondPaperSection(results, files, hash, root, version));
   return out.join("\n");
 }
 

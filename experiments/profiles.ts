@@ -254,7 +254,7 @@ const _alpha2 = [0.99, 0.87, 0.74, 0.62, 0.5];
 
 const _sigmas = [...PAPER_SIGMAS];
 
-/** C11 at 16×16 (ci, full): LS up to the whole image (31 = D_M), ELS up to 11 (Kamb's 3 … 15 at 28–32 px). */
+/** C11 at 16×16 (ci, full): LS up to 15, ELS up to 11 (Kamb & Ganguli's MNIST sides run 3 … 15 at 28–32 px). */
 const _c11At16 = (elsMaxPatches: number): C11Config => ({
   nJudge: 64,
   nCalibrate: 32,
@@ -262,7 +262,7 @@ const _c11At16 = (elsMaxPatches: number): C11Config => ({
   bandSigmas: [4.066, 1.502, 0.47, 0.1166],
   gmmK: [10, 100],
   gmmSeed: 1101,
-  lsPatches: [3, 5, 7, 9, 11, 15, 31],
+  lsPatches: [3, 5, 7, 9, 11, 15],
   elsPatches: [3, 5, 7, 9, 11],
   elsMaxPatches,
   elsSeed: 1102,

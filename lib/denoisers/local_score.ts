@@ -100,28 +100,8 @@ export function localScoreAll(
   for (let q = 0; q < x.n; q++) {
     const xq = x.data.subarray(q * d, (q + 1) * d);
     best.fill(Infinity);
-    // Pass 1: the nearest patch of every (side, pixel).
-    for (let n = 0; n < train.n; n++) {
-      distances(xq, n);
-      for (let t = 0; t < nP * npx; t++) {
-        if (dist[t] < best[t]) {
-          best[t] = dist[t];
-          arg[t] = n;
-        }
-      }
-    }
-    if (sigma === 0) {
-      for (let k = 0; k < nP; k++) {
-        const o = outs[k];
-        for (let p = 0; p < npx; p++) {
-          const yb = arg[k * npx + p] * d + p * c;
-          for (let ch = 0; ch < c; ch++) o[q * d + p * c + ch] = train.data[yb + ch];
-        }
-      }
-      continue;
-    }
-    // Pass 2: softmax weights relative to the nearest patch, and the weighted sum of centre pixels.
     sum.fill(0);
+    // One pass, online softmax: weights relative to the nearest patch so far, rescaled when it changes.
     for (let n = 0; n < train.n; n++) {
       distances(xq, n);
       const y = train.data.subarray(n * d, (n + 1) * d);
@@ -129,11 +109,26 @@ export function localScoreAll(
         const o = outs[k];
         for (let p = 0; p < npx; p++) {
           const t = k * npx + p;
-          const e = -(dist[t] - best[t]) * inv2s2;
-          if (e < EXP_UNDERFLOW) continue;
-          const wgt = Math.exp(e);
-          sum[t] += wgt;
+          const dd = dist[t];
           const ob = q * d + p * c;
+          let wgt: number;
+          if (dd < best[t]) {
+            arg[t] = n;
+            if (sigma !== 0 && sum[t] > 0) {
+              const e = (dd - best[t]) * inv2s2;
+              const scale = e < EXP_UNDERFLOW ? 0 : Math.exp(e);
+              sum[t] *= scale;
+              for (let ch = 0; ch < c; ch++) o[ob + ch] *= scale;
+            }
+            best[t] = dd;
+            wgt = 1;
+          } else {
+            const e = (best[t] - dd) * inv2s2;
+            if (sigma === 0 || e < EXP_UNDERFLOW) continue;
+            wgt = Math.exp(e);
+          }
+          if (sigma === 0) continue;
+          sum[t] += wgt;
           for (let ch = 0; ch < c; ch++) o[ob + ch] += wgt * y[p * c + ch];
         }
       }
@@ -141,8 +136,15 @@ export function localScoreAll(
     for (let k = 0; k < nP; k++) {
       const o = outs[k];
       for (let p = 0; p < npx; p++) {
+        const ob = q * d + p * c;
+        if (sigma === 0) {
+          // σ = 0: the pixel of the training image whose patch is nearest (lowest index on ties).
+          const yb = arg[k * npx + p] * d + p * c;
+          for (let ch = 0; ch < c; ch++) o[ob + ch] = train.data[yb + ch];
+          continue;
+        }
         const inv = 1 / sum[k * npx + p];
-        for (let ch = 0; ch < c; ch++) o[q * d + p * c + ch] *= inv;
+        for (let ch = 0; ch < c; ch++) o[ob + ch] *= inv;
       }
     }
   }

@@ -1,7 +1,7 @@
 /**
  * Comparing a trained denoiser D_θ with closed-form ones (C11): the fraction of D_θ's output variance a
  * closed-form denoiser explains, its uncentred variant, the per-σ patch-size calibration of the patch
- * denoisers, and one pass that evaluates every closed-form denoiser of a training set on noisy probes.
+ * denoisers, and the passes that evaluate every closed-form denoiser of a training set on noisy probes.
  *
  * r²(σ) = 1 − Σ_i ‖D_θ(x_i) − D(x_i)‖² / Σ_i ‖D_θ(x_i) − mean_i D_θ(x_i)‖², centred by the mean output over
  * the probes (the coefficient of determination); Wang & Vastola (TMLR 2024) report the uncentred
@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { type Batch, batch, type ImageSet, rows } from "../types.ts";
+import { type Batch, batch, type ImageSet } from "../types.ts";
 import { fitGaussian, gaussianDenoiser, type GaussianModel } from "../denoisers/gaussian.ts";
 import { multiDeltaDenoiser } from "../denoisers/multi_delta.ts";
 import { fitGaussianMixture, gaussianMixtureDenoiser } from "../denoisers/gaussian_mixture.ts";
@@ -103,16 +103,12 @@ export function meanAndSpread(values: readonly number[]): { mean: number; spread
   return { mean, spread: Math.sqrt(v) };
 }
 
-/** What {@link closedFormOutputs} evaluates. */
+/** What {@link closedFormOutputs} and {@link patchDenoiserOutputs} evaluate. */
 export interface ClosedFormSettings {
   /** Mixture sizes K (each capped at N). */
   gmmK: readonly number[];
   /** Seed of the k-means initialisation. */
   gmmSeed: number;
-  /** Candidate patch sides of LS. */
-  lsPatches: readonly number[];
-  /** Candidate patch sides of ELS. */
-  elsPatches: readonly number[];
   /** Most patches in ELS's set (a seeded subsample beyond it). */
   elsMaxPatches: number;
   /** Seed of that subsample. */
@@ -121,31 +117,23 @@ export interface ClosedFormSettings {
   taus: readonly number[];
 }
 
-/** Every closed-form denoiser's output on the noisy probes of each σ. */
+/** The closed-form denoisers without a patch size, on the noisy probes of each σ. */
 export interface ClosedFormOutputs {
-  /** Per σ: D_G, D_M, each mixture (in `gmmK` order) and each PCA-locality τ, on the first `nJudge` rows. */
+  /** Per σ: D_G, D_M, each mixture (`GMM-K`, in `gmmK` order) and each PCA-locality τ (`PCA-loc τ=…`). */
   fixed: { name: string; out: Batch[] }[];
-  /** Per σ and LS patch side, on all rows (judged and calibration). */
-  ls: Batch[][];
-  /** Per σ and ELS patch side, on all rows. */
-  els: Batch[][];
   /** Mixture sizes actually fitted (K capped at N, empty clusters dropped). */
   gmmComponents: number[];
-  /** Patches in ELS's set, and whether it is a subsample. */
-  elsPatches: { count: number; subsampled: boolean };
 }
 
 /**
- * Evaluate every closed-form denoiser of `train` on `xs[k]` (the noisy probes at `sigmas[k]`; rows
- * 0 … nJudge−1 judged, the rest for calibration): D_G, D_M, the mixtures, PCA-locality at each τ (judged
- * rows only), LS and ELS at every candidate patch side (all rows).
+ * Evaluate D_G, D_M, the mixtures and PCA-locality at each τ of `train` on `xs[k]`, the noisy probes at
+ * `sigmas[k]`.
  */
 export async function closedFormOutputs(
   train: ImageSet,
   gaussian: GaussianModel | null,
   xs: readonly Batch[],
   sigmas: readonly number[],
-  nJudge: number,
   s: ClosedFormSettings,
   label = "closed-form",
 ): Promise<ClosedFormOutputs> {
@@ -153,12 +141,10 @@ export async function closedFormOutputs(
     throw new RangeError(`${_WHERE}: ${xs.length} inputs for ${sigmas.length} σ`);
   }
   const g = gaussian ?? fitGaussian(train);
-  const shape = { height: train.height, width: train.width, channels: train.channels };
-  const judged = xs.map((x) => rows(x, 0, nJudge));
   const run = async (name: string, D: (x: Batch, s: number) => Batch | Promise<Batch>) => {
     const t0 = performance.now();
     const out: Batch[] = [];
-    for (const [k, x] of judged.entries()) out.push(await applyDenoiser(D, x, sigmas[k], 256));
+    for (const [k, x] of xs.entries()) out.push(await applyDenoiser(D, x, sigmas[k], 256));
     log(`${label}: ${name} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     return { name, out };
   };
@@ -170,20 +156,47 @@ export async function closedFormOutputs(
     fixed.push(await run(`GMM-${K}`, gaussianMixtureDenoiser(model)));
   }
   for (const tau of s.taus) fixed.push(await run(`PCA-loc τ=${tau}`, pcaLocalityDenoiser(train, g, tau)));
+  return { fixed, gmmComponents };
+}
+
+/** LS and ELS outputs per σ, by patch side. */
+export interface PatchOutputs {
+  /** Per σ: LS output by patch side. */
+  ls: Map<number, Batch>[];
+  /** Per σ: ELS output by patch side. */
+  els: Map<number, Batch>[];
+  /** Patches in ELS's set, and whether it is a subsample. */
+  elsPatches: { count: number; subsampled: boolean };
+}
+
+/**
+ * LS and ELS of `train` on `xs[k]` (noisy probes at `sigmas[k]`) at the patch sides `lsSizes[k]` and
+ * `elsSizes[k]` of each σ (lib/denoisers/local_score.ts, equivariant_local_score.ts).
+ */
+export function patchDenoiserOutputs(
+  train: ImageSet,
+  xs: readonly Batch[],
+  sigmas: readonly number[],
+  lsSizes: readonly (readonly number[])[],
+  elsSizes: readonly (readonly number[])[],
+  s: ClosedFormSettings,
+  label = "closed-form",
+): PatchOutputs {
+  if (xs.length !== sigmas.length || lsSizes.length !== sigmas.length || elsSizes.length !== sigmas.length) {
+    throw new RangeError(`${_WHERE} patchDenoiserOutputs: inputs and patch lists must have one entry per σ`);
+  }
+  const shape = { height: train.height, width: train.width, channels: train.channels };
+  const byPatch = (sizes: readonly number[], outs: Batch[]) => new Map(sizes.map((P, i) => [P, outs[i]]));
   let t0 = performance.now();
-  const ls = xs.map((x, k) => localScoreAll(train, shape, x, sigmas[k], s.lsPatches));
-  log(`${label}: LS at P = ${s.lsPatches.join(", ")} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const ls = xs.map((x, k) => byPatch(lsSizes[k], localScoreAll(train, shape, x, sigmas[k], lsSizes[k])));
+  log(`${label}: LS on ${xs[0].n} probes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   t0 = performance.now();
   const set = equivariantPatchSet(train, shape, { maxPatches: s.elsMaxPatches, seed: s.elsSeed });
-  const els = xs.map((x, k) => equivariantLocalScoreAll(set, x, sigmas[k], s.elsPatches));
-  log(`${label}: ELS at P = ${s.elsPatches.join(", ")} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return {
-    fixed,
-    ls,
-    els,
-    gmmComponents,
-    elsPatches: { count: set.image.length, subsampled: set.subsampled },
-  };
+  const els = xs.map((x, k) =>
+    byPatch(elsSizes[k], equivariantLocalScoreAll(set, x, sigmas[k], elsSizes[k]))
+  );
+  log(`${label}: ELS on ${xs[0].n} probes in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return { ls, els, elsPatches: { count: set.image.length, subsampled: set.subsampled } };
 }
 
 /** Rows `from` … `to − 1` of a batch, copied (so a caller may keep them after the source is dropped). */

@@ -79,7 +79,10 @@ export function labelledGridSvg(
     `<text x="${labelW - 6}" y="${top + pad + r * cellH + cellH / 2 + 4}" text-anchor="end">${_esc(l)}</text>`
   );
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelW + gw}" height="${top + gh}" ` +
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${
+      Math.max(labelW + gw, labelW + 7 * opts.title.length)
+    }" ` +
+    `height="${top + gh}" ` +
     `font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="${labelW}" y="16" font-weight="bold">${_esc(opts.title)}</text>`,

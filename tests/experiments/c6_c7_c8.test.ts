@@ -1,8 +1,9 @@
 /**
- * C6, C7 and C8 end to end at the `smoke` profile (8×8 images, tiny nets, 40 steps), in a temporary
+ * C6, C7, C8 and C11 end to end at the `smoke` profile (8×8 images, tiny nets, 40 steps), in a temporary
  * --out and a temporary model cache: each writes a valid result with its verdict fields and figures, the
  * three claims train three models between them (C6: N = 8, 32 at C = 4; C7 adds C = 2 at N = 8; C8
- * reads the (8, 4) run's snapshots), and a shared model gives the same numbers in every claim.
+ * reads the (8, 4) run's snapshots; C11 reads all of them), and a shared model gives the same numbers in
+ * every claim.
  * The smoke verdicts themselves are not asserted: smoke nets are far too small to show anything.
  *
  * @module
@@ -12,6 +13,7 @@ import { join } from "node:path";
 import { c6Table, CRITERION as C6_CRITERION, runC6 } from "../../experiments/c6_dataset_size.ts";
 import { c7Table, CRITERION as C7_CRITERION, runC7 } from "../../experiments/c7_capacity.ts";
 import { c8Table, CRITERION as C8_CRITERION, runC8 } from "../../experiments/c8_training_time.ts";
+import { c11Metrics, c11Table, runC11 } from "../../experiments/c11_closed_form.ts";
 import { getProfile } from "../../experiments/profiles.ts";
 import { readResult } from "../../lib/results/io.ts";
 import type { Result } from "../../lib/results/schema.ts";
@@ -38,10 +40,11 @@ Deno.test("C6, C7 and C8 run end to end at the smoke profile and share their zoo
   const cache = await Deno.makeTempDir();
   try {
     const args = ["--profile", "smoke", "--dataset", "mnist", "--out", out];
-    const [r6, r7, r8] = await withEnv({ HG_CACHE_DIR: cache, HG_QUIET: "1" }, async () => [
+    const [r6, r7, r8, r11] = await withEnv({ HG_CACHE_DIR: cache, HG_QUIET: "1" }, async () => [
       await runC6(args),
       await runC7(args),
       await runC8(args),
+      await runC11(args),
     ]);
     await _checkWritten(out, r6, C6_CRITERION);
     await _checkWritten(out, r7, C7_CRITERION);
@@ -91,6 +94,31 @@ Deno.test("C6, C7 and C8 run end to end at the smoke profile and share their zoo
     assert.deepEqual(m8.rmseToGaussian.at(-1), m7.rmseToGaussian[shared7]);
     assert.deepEqual(m8.rmseToMultiDelta.at(-1), m7.rmseToMultiDelta[shared7]);
     assert.equal(m8.gl.at(-1), m7.gl[shared7]);
+
+    // C11 reads the same models (no new entry in the cache above) and measures each at every σ.
+    const m11 = c11Metrics(r11);
+    const back11 = await readResult(join(out, "smoke", "mnist", "c11.json"));
+    assert.deepEqual(back11.metrics, r11.metrics);
+    const keys11 = r11.config.models as { n: number; baseChannels: number; keys: string[] }[];
+    assert.equal(
+      keys11.find((k) => k.n === p.c6.ns[0] && k.baseChannels === p.c6.baseChannels)!.keys[0],
+      keys6[0].key,
+    );
+    const denoisers = r11.config.denoisers as string[];
+    assert.equal(m11.r2Mean.length, keys11.length);
+    for (const r of m11.r2Mean) {
+      assert.equal(r.length, denoisers.length);
+      for (const row of r) assert.equal(row.length, PAPER_SIGMAS.length);
+    }
+    // Independent fact inside the pipeline: with K ≥ N every mixture component is one image, so GMM-10 at
+    // N = 8 is D_M and explains D_θ exactly as much.
+    const i8 = m11.modelN.indexOf(8);
+    const [jG, jM] = [denoisers.indexOf("GMM-10"), denoisers.indexOf("D_M")];
+    for (const [k, v] of m11.r2Mean[i8][jG].entries()) {
+      assert.ok(Math.abs(v - m11.r2Mean[i8][jM][k]) <= 1e-9 * Math.max(1, Math.abs(v)), `σ index ${k}`);
+    }
+    for (const f of r11.figures) assert.ok((await Deno.stat(join(out, "smoke", "mnist", f.path))).size > 100);
+    assert.equal(c11Table(r11).split("\n").length, 2 + m11.modelN.length);
 
     // PAPER.md tables: a header, a rule and one row per N, C or snapshot.
     assert.equal(c6Table(r6).split("\n").length, 2 + p.c6.ns.length);
