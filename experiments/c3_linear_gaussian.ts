@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
 import { ZOO_SEEDS, zooModel, zooProbes, zooReferences } from "./zoo.ts";
 import { DISTILL_SEED, linearToGaussian, zooLinear } from "./distill.ts";
@@ -217,4 +218,4 @@ export function c3Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runC3(Deno.args);
+if (import.meta.main) await runMain("c3", () => runC3(Deno.args));

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
 import {
   heldOutGeneralization,
@@ -188,4 +189,4 @@ export function c5Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runC5(Deno.args);
+if (import.meta.main) await runMain("c5", () => runC5(Deno.args));

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
 import {
   gaussianGeneralization,
@@ -260,4 +261,4 @@ export function c8Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runC8(Deno.args);
+if (import.meta.main) await runMain("c8", () => runC8(Deno.args));

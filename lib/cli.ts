@@ -28,9 +28,52 @@ export interface CommonOptions {
   positionals: string[];
 }
 
-/** Parse common options from `args`; unknown options are an error that names them. */
+/**
+ * Parse common options from `args`; unknown options, options without a value and contradictory
+ * options are errors that name them.
+ */
 export function parseCommon(args: string[], defaults: { profile?: string } = {}): CommonOptions {
-  const { values, positionals } = parseArgs({
+  let parsed;
+  try {
+    parsed = _parse(args, defaults);
+  } catch (e) {
+    // node:util's messages name the option; drop its error-code prefix and keep the text.
+    throw new Error(`options: ${(e as Error).message}`, { cause: e });
+  }
+  const { values, positionals } = parsed;
+  const v = { ...values };
+  if (!(BACKENDS as readonly string[]).includes(v.backend!)) {
+    throw new Error(`--backend ${v.backend}: choose one of ${BACKENDS.join(", ")}`);
+  }
+  if (!["auto", "openblas", "off"].includes(v.blas!)) {
+    throw new Error(`--blas ${v.blas}: choose one of auto, openblas, off`);
+  }
+  if (v.blas === "off" && v["blas-path"] !== undefined) {
+    throw new Error(
+      `--blas off --blas-path ${v["blas-path"]}: a BLAS path with the BLAS turned off; drop one`,
+    );
+  }
+  for (const k of ["profile", "dataset", "out", "blas-path", "data-dir"] as const) {
+    const x = v[k];
+    if (x !== undefined && (x === "" || x.startsWith("-"))) {
+      throw new Error(`--${k} needs a value, got '${x}'`);
+    }
+  }
+  return {
+    profile: v.profile!,
+    dataset: v.dataset!,
+    backend: v.backend as BackendName,
+    blas: v.blas as CommonOptions["blas"],
+    blasPath: v["blas-path"],
+    retrain: v.retrain!,
+    out: v.out!,
+    dataDir: v["data-dir"],
+    positionals,
+  };
+}
+
+function _parse(args: string[], defaults: { profile?: string }) {
+  return parseArgs({
     args,
     allowPositionals: true,
     options: {
@@ -44,22 +87,19 @@ export function parseCommon(args: string[], defaults: { profile?: string } = {})
       "data-dir": { type: "string" },
     },
   });
-  const v = { ...values };
-  if (!(BACKENDS as readonly string[]).includes(v.backend!)) {
-    throw new Error(`--backend ${v.backend}: choose one of ${BACKENDS.join(", ")}`);
+}
+
+/**
+ * Run a task's main function: an error ends it with one line on stderr, `<task>: <message>` (the message
+ * names the file or option), and exit code 1 (or the error's `exitCode`), instead of a stack trace.
+ */
+export async function runMain(task: string, main: () => Promise<unknown>): Promise<void> {
+  try {
+    await main();
+  } catch (e) {
+    const err = e as Error & { exitCode?: number };
+    console.error(`${task}: ${err?.message ?? String(e)}`);
+    if (Deno.env.get("HG_DEBUG") === "1") console.error(err?.stack);
+    Deno.exit(typeof err?.exitCode === "number" ? err.exitCode : 1);
   }
-  if (!["auto", "openblas", "off"].includes(v.blas!)) {
-    throw new Error(`--blas ${v.blas}: choose one of auto, openblas, off`);
-  }
-  return {
-    profile: v.profile!,
-    dataset: v.dataset!,
-    backend: v.backend as BackendName,
-    blas: v.blas as CommonOptions["blas"],
-    blasPath: v["blas-path"],
-    retrain: v.retrain!,
-    out: v.out!,
-    dataDir: v["data-dir"],
-    positionals,
-  };
 }
