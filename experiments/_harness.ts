@@ -11,7 +11,7 @@ import { type CommonOptions, parseCommon } from "../lib/cli.ts";
 import { type BackendInfo, describeBackend, initBackend } from "../lib/backend.ts";
 import { type BlasInfo, loadBlas } from "../lib/linalg/blas.ts";
 import { describeLinalg } from "../lib/linalg/tier.ts";
-import { loadDataset } from "../lib/data/datasets.ts";
+import { DATASETS, loadDataset } from "../lib/data/datasets.ts";
 import { loadPngDir } from "../lib/data/pngdir.ts";
 import { firstN, imageRange, resizeArea } from "../lib/data/transform.ts";
 import type { ImageSet } from "../lib/types.ts";
@@ -66,6 +66,16 @@ export async function startExperiment(
     ? getProfile(o.profile)
     : withSeed(getProfile(o.profile), o.seedIndex);
   const dataset = profile.name === "paper" ? "ffhq" : o.dataset.toLowerCase();
+  if (profile.name !== "paper" && !(DATASETS as readonly string[]).includes(dataset)) {
+    throw new Error(`--dataset ${o.dataset}: choose one of ${DATASETS.join(", ")}`);
+  }
+  if (profile.name === "paper" && opts.network && o.backend !== "tensorflow-gpu") {
+    throw new Error(
+      `profile 'paper' trains the paper's FFHQ 64×64 U-Nets, which the CPU backend '${o.backend}' cannot: ` +
+        "the wasm heap (4 GiB) runs out of memory a few seconds into training, and a CPU would take weeks; " +
+        "use --backend tensorflow-gpu on a machine with a GPU, or a smaller profile (--profile full)",
+    );
+  }
   if (profile.name === "paper" && !o.dataDir) {
     throw new Error(
       `profile 'paper' reproduces the paper's FFHQ 64×64 setting and needs the user's own images: ` +

@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, loadImages, sig, startExperiment } from "./_harness.ts";
 import {
   fitGaussian,
@@ -323,4 +324,4 @@ function _logSlope(x: number[], y: number[]): number {
   return den > 0 ? num / den : NaN;
 }
 
-if (import.meta.main) await runC10(Deno.args);
+if (import.meta.main) await runMain("c10", () => runC10(Deno.args));

@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
 import { rowRmse, ZOO_SEEDS, zooModel, zooProbes, zooReferences } from "./zoo.ts";
 import type { Profile } from "./profiles.ts";
@@ -602,4 +603,4 @@ function _levels(sigmas: readonly number[], mask: readonly boolean[]): string {
   return out.length ? out.join(", ") : "no level";
 }
 
-if (import.meta.main) await runC11(Deno.args);
+if (import.meta.main) await runMain("c11", () => runC11(Deno.args));

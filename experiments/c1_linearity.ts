@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import { BAND_SIGMAS } from "./c6_dataset_size.ts";
 import { meanAt, rankCorrelation, zooModel, zooProbes, zooReferences } from "./zoo.ts";
@@ -395,4 +396,4 @@ export function c1Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runSeeded(runC1, Deno.args);
+if (import.meta.main) await runMain("c1", () => runSeeded(runC1, Deno.args));

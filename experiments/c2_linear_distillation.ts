@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import { meanAt, ZOO_SEEDS, zooModel, zooProbes, zooReferences } from "./zoo.ts";
 import { DISTILL_SEED, zooLinear } from "./distill.ts";
@@ -212,4 +213,4 @@ export function c2Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runSeeded(runC2, Deno.args);
+if (import.meta.main) await runMain("c2", () => runSeeded(runC2, Deno.args));

@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import { ZOO_SEEDS, zooModel, zooProbes, zooReferences } from "./zoo.ts";
 import { DISTILL_SEED, fitNoise, linearToGaussian, zooLinear } from "./distill.ts";
@@ -270,4 +271,4 @@ export function c3Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runSeeded(runC3, Deno.args);
+if (import.meta.main) await runMain("c3", () => runSeeded(runC3, Deno.args));

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import { rowRmse, sampleGridPng, ZOO_SEEDS, zooModel, zooReferences } from "./zoo.ts";
 import { DISTILL_SEED, piecewiseLinearDenoiser, zooLinear } from "./distill.ts";
@@ -174,4 +175,4 @@ export function c4Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runSeeded(runC4, Deno.args);
+if (import.meta.main) await runMain("c4", () => runSeeded(runC4, Deno.args));

@@ -17,6 +17,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import {
   heldOutGeneralization,
@@ -235,4 +236,4 @@ export function c5Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runSeeded(runC5, Deno.args);
+if (import.meta.main) await runMain("c5", () => runSeeded(runC5, Deno.args));

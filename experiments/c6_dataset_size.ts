@@ -19,6 +19,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import {
   gaussianGeneralization,
@@ -287,4 +288,4 @@ export function c6Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runSeeded(runC6, Deno.args);
+if (import.meta.main) await runMain("c6", () => runSeeded(runC6, Deno.args));

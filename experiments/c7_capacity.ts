@@ -16,6 +16,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import {
   gaussianGeneralization,
@@ -254,4 +255,4 @@ export function c7Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runSeeded(runC7, Deno.args);
+if (import.meta.main) await runMain("c7", () => runSeeded(runC7, Deno.args));

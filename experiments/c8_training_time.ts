@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import {
   gaussianGeneralization,
@@ -274,4 +275,4 @@ export function c8Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runSeeded(runC8, Deno.args);
+if (import.meta.main) await runMain("c8", () => runSeeded(runC8, Deno.args));

@@ -27,6 +27,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
 import {
   C9_SEED_OFFSET,
@@ -411,4 +412,4 @@ export function c9Table(r: Result): string {
   ].join("\n");
 }
 
-if (import.meta.main) await runSeeded(runC9, Deno.args);
+if (import.meta.main) await runMain("c9", () => runSeeded(runC9, Deno.args));

@@ -6,6 +6,7 @@
  */
 import { verdictWord } from "../lib/results/verdict.ts";
 import { parseArgs } from "node:util";
+import { runMain } from "../lib/cli.ts";
 import { frozenResultPath, latestVersion, verifyManifest } from "../lib/results/frozen.ts";
 import { readResult, sha256File } from "../lib/results/io.ts";
 import { getClaim } from "./claims.ts";
@@ -27,11 +28,15 @@ export async function citation(
 }
 
 if (import.meta.main) {
-  const { values, positionals } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: { version: { type: "string" }, profile: { type: "string" }, dataset: { type: "string" } },
+  await runMain("cite", async () => {
+    const { values, positionals } = parseArgs({
+      args: Deno.args,
+      allowPositionals: true,
+      options: { version: { type: "string" }, profile: { type: "string" }, dataset: { type: "string" } },
+    });
+    if (positionals.length === 0) {
+      throw new Error("usage: deno task cite <claim> [--version vN] [--profile P]");
+    }
+    for (const id of positionals) console.log(await citation(id, { ...values }));
   });
-  if (positionals.length === 0) throw new Error("usage: deno task cite <claim> [--version vN] [--profile P]");
-  for (const id of positionals) console.log(await citation(id, { ...values }));
 }

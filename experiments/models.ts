@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { runMain } from "../lib/cli.ts";
 import { startExperiment } from "./_harness.ts";
 import { zooKey, zooModel, zooPlan, zooSpec } from "./zoo.ts";
 import {
@@ -122,4 +123,4 @@ export async function runModels(args: string[]): Promise<ShippedIndexEntry[]> {
   return entries;
 }
 
-if (import.meta.main) await runModels(Deno.args);
+if (import.meta.main) await runMain("models", () => runModels(Deno.args));

@@ -7,6 +7,7 @@
  */
 import { verdictCell } from "../lib/results/verdict.ts";
 import { parseArgs } from "node:util";
+import { runMain } from "../lib/cli.ts";
 import { join } from "node:path";
 import { latestVersion, listedResultFiles, type Manifest, verifyManifest } from "../lib/results/frozen.ts";
 import { readResult, writeFileAtomic } from "../lib/results/io.ts";
@@ -220,10 +221,15 @@ export function replaceReadmeBlock(readme: string, block: string): string {
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ args: Deno.args, options: { version: { type: "string" } } });
-  const version = values.version ?? latestVersion();
-  await writeFileAtomic("PAPER.md", await renderPaper("results", version));
-  const readme = await Deno.readTextFile("README.md");
-  await writeFileAtomic("README.md", replaceReadmeBlock(readme, await renderReadmeBlock("results", version)));
-  console.error(`paper: wrote PAPER.md and README.md's results block from results/${version}`);
+  await runMain("paper", async () => {
+    const { values } = parseArgs({ args: Deno.args, options: { version: { type: "string" } } });
+    const version = values.version ?? latestVersion();
+    await writeFileAtomic("PAPER.md", await renderPaper("results", version));
+    const readme = await Deno.readTextFile("README.md");
+    await writeFileAtomic(
+      "README.md",
+      replaceReadmeBlock(readme, await renderReadmeBlock("results", version)),
+    );
+    console.error(`paper: wrote PAPER.md and README.md's results block from results/${version}`);
+  });
 }

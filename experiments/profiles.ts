@@ -519,7 +519,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
 
 /** The profile called `name`; an unknown name is an error listing the known ones. */
 export function getProfile(name: string): Profile {
-  const p = PROFILES[name];
+  const p = Object.hasOwn(PROFILES, name) ? PROFILES[name] : undefined;
   if (!p) throw new Error(`unknown profile '${name}'; known profiles: ${Object.keys(PROFILES).join(", ")}`);
   return p;
 }

@@ -30,29 +30,36 @@ export interface CommonOptions {
   positionals: string[];
 }
 
-/** Parse common options from `args`; unknown options are an error that names them. */
+/**
+ * Parse common options from `args`; unknown options, options without a value and contradictory
+ * options are errors that name them.
+ */
 export function parseCommon(args: string[], defaults: { profile?: string } = {}): CommonOptions {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      profile: { type: "string", default: defaults.profile ?? "full" },
-      dataset: { type: "string", default: "mnist" },
-      backend: { type: "string", default: "wasm" },
-      blas: { type: "string", default: "auto" },
-      "blas-path": { type: "string" },
-      retrain: { type: "boolean", default: false },
-      out: { type: "string", default: "results/latest" },
-      "data-dir": { type: "string" },
-      "seed-index": { type: "string" },
-    },
-  });
+  let parsed;
+  try {
+    parsed = _parse(args, defaults);
+  } catch (e) {
+    // node:util's messages name the option; drop its error-code prefix and keep the text.
+    throw new Error(`options: ${(e as Error).message}`, { cause: e });
+  }
+  const { values, positionals } = parsed;
   const v = { ...values };
   if (!(BACKENDS as readonly string[]).includes(v.backend!)) {
     throw new Error(`--backend ${v.backend}: choose one of ${BACKENDS.join(", ")}`);
   }
   if (!["auto", "openblas", "off"].includes(v.blas!)) {
     throw new Error(`--blas ${v.blas}: choose one of auto, openblas, off`);
+  }
+  if (v.blas === "off" && v["blas-path"] !== undefined) {
+    throw new Error(
+      `--blas off --blas-path ${v["blas-path"]}: a BLAS path with the BLAS turned off; drop one`,
+    );
+  }
+  for (const k of ["profile", "dataset", "out", "blas-path", "data-dir", "seed-index"] as const) {
+    const x = v[k];
+    if (x !== undefined && (x === "" || x.startsWith("-"))) {
+      throw new Error(`--${k} needs a value, got '${x}'`);
+    }
   }
   const seedIndex = v["seed-index"] === undefined ? undefined : Number(v["seed-index"]);
   if (seedIndex !== undefined && !(Number.isInteger(seedIndex) && seedIndex >= 0)) {
@@ -70,4 +77,37 @@ export function parseCommon(args: string[], defaults: { profile?: string } = {})
     ...(seedIndex === undefined ? {} : { seedIndex }),
     positionals,
   };
+}
+
+function _parse(args: string[], defaults: { profile?: string }) {
+  return parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      profile: { type: "string", default: defaults.profile ?? "full" },
+      dataset: { type: "string", default: "mnist" },
+      backend: { type: "string", default: "wasm" },
+      blas: { type: "string", default: "auto" },
+      "blas-path": { type: "string" },
+      retrain: { type: "boolean", default: false },
+      out: { type: "string", default: "results/latest" },
+      "data-dir": { type: "string" },
+      "seed-index": { type: "string" },
+    },
+  });
+}
+
+/**
+ * Run a task's main function: an error ends it with one line on stderr, `<task>: <message>` (the message
+ * names the file or option), and exit code 1 (or the error's `exitCode`), instead of a stack trace.
+ */
+export async function runMain(task: string, main: () => Promise<unknown>): Promise<void> {
+  try {
+    await main();
+  } catch (e) {
+    const err = e as Error & { exitCode?: number };
+    console.error(`${task}: ${err?.message ?? String(e)}`);
+    if (Deno.env.get("HG_DEBUG") === "1") console.error(err?.stack);
+    Deno.exit(typeof err?.exitCode === "number" ? err.exitCode : 1);
+  }
 }

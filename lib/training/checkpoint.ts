@@ -172,8 +172,21 @@ export async function readManifest(dir: string): Promise<CheckpointManifest> {
   if (!Array.isArray(m.tensors) || typeof m.sha256 !== "string" || !Number.isInteger(m.weightsBytes)) {
     throw new CheckpointError(path, "missing tensors, weightsBytes or sha256");
   }
+  if (typeof m.config !== "object" || m.config === null || !Number.isInteger(m.step) || m.step < 0) {
+    throw new CheckpointError(path, "missing config or step");
+  }
   let expect = 0;
-  for (const t of m.tensors) {
+  for (const [i, t] of m.tensors.entries()) {
+    const okShape = Array.isArray(t?.shape) &&
+      t.shape.every((x: unknown) => Number.isInteger(x) && (x as number) >= 0);
+    if (typeof t?.name !== "string" || !okShape) {
+      throw new CheckpointError(
+        path,
+        `tensor table entry ${i} (${JSON.stringify(t?.name)}) has shape ${
+          JSON.stringify(t?.shape)
+        }, not a list of sizes`,
+      );
+    }
     const size = t.shape.reduce((a: number, b: number) => a * b, 1);
     if (t.offset !== expect || t.length !== size) {
       throw new CheckpointError(path, `tensor table entry ${t.name} does not tile ${WEIGHTS_FILE}`);

@@ -9,7 +9,8 @@
  */
 import { createHash } from "node:crypto";
 import { cacheKey, KEY_FILE, specJson } from "./cache.ts";
-import { MANIFEST_FILE, WEIGHTS_FILE } from "./checkpoint.ts";
+import { CheckpointError, MANIFEST_FILE, WEIGHTS_FILE } from "./checkpoint.ts";
+import { type UNetConfig, unetParamSpecs } from "../denoisers/unet.ts";
 
 /** A model folder that does not hold what its key (or the shipped index) says; the message names the file. */
 export class ModelIntegrityError extends Error {
@@ -127,4 +128,39 @@ export async function checkModelDir(
     }
   }
   return desc as { key: string; spec: Record<string, unknown>; files?: Record<string, string> };
+}
+
+/**
+ * Check a checkpoint's tensors against its network config before any of them reaches tfjs: the config is
+ * a valid U-Net config and, in each of `groups` (e.g. `ema`), every parameter is there with the shape the
+ * config gives it. A {@link CheckpointError} names `<dir>/manifest.json` otherwise (e.g. a permuted conv
+ * shape, or a baseChannels that does not match the weights).
+ */
+export function checkNetTensors(
+  dir: string,
+  net: UNetConfig,
+  tensors: readonly { name: string; shape: readonly number[] }[],
+  groups: readonly string[],
+): void {
+  const path = `${dir}/${MANIFEST_FILE}`;
+  let specs;
+  try {
+    specs = unetParamSpecs(net);
+  } catch (e) {
+    throw new CheckpointError(path, `config.net is not a valid U-Net config: ${(e as Error).message}`);
+  }
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  for (const g of groups) {
+    for (const p of specs) {
+      const t = byName.get(`${g}/${p.name}`);
+      if (!t) throw new CheckpointError(path, `tensor ${g}/${p.name} is missing`);
+      if (t.shape.length !== p.shape.length || t.shape.some((x, i) => x !== p.shape[i])) {
+        throw new CheckpointError(
+          path,
+          `tensor ${g}/${p.name} has shape [${t.shape}], but config.net (baseChannels ${net.baseChannels}) ` +
+            `gives it [${p.shape}]`,
+        );
+      }
+    }
+  }
 }

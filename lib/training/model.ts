@@ -16,7 +16,7 @@ import { asDenoiser, edmDenoiser, type TensorDenoiser } from "../denoisers/edm.t
 import { type UNetConfig, unetNetwork, unetParamSpecs } from "../denoisers/unet.ts";
 import { type CacheEntry, cacheKey, type CacheOptions, getOrTrain, specJson } from "./cache.ts";
 import { CheckpointError, type CheckpointManifest, MANIFEST_FILE, readCheckpoint } from "./checkpoint.ts";
-import { checkModelDir, ModelIntegrityError } from "./integrity.ts";
+import { checkModelDir, checkNetTensors, ModelIntegrityError } from "./integrity.ts";
 import { writeFileAtomic } from "../results/io.ts";
 import { log as _progressLog } from "../progress.ts";
 import { findShipped } from "./shipped.ts";
@@ -281,6 +281,7 @@ export async function loadDenoiser(
   const { manifest, tensors } = await readCheckpoint(dir);
   const net = manifest.config.net as UNetConfig;
   const trainCfg = manifest.config.train as TrainConfig;
+  checkNetTensors(dir, net, tensors, [group]);
   const params: Record<string, tf.Tensor> = {};
   for (const t of tensors) {
     if (t.name.startsWith(`${group}/`)) params[t.name.slice(group.length + 1)] = tf.tensor(t.data, t.shape);

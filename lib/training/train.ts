@@ -45,6 +45,7 @@ import { emaBeta, emaUpdate } from "./ema.ts";
 import { type CheckpointManifest, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { registerTrainingGradients } from "./gradients.ts";
 import { finiteMean, type HistoryPoint, type Monitor } from "./history.ts";
+import { checkNetTensors } from "./integrity.ts";
 import { log as _progressLog } from "../progress.ts";
 
 /** Stream tag of the initial weights under the run's seed. */
@@ -274,6 +275,7 @@ export async function loadTrainState(dir: string): Promise<TrainState> {
   const { manifest, tensors } = await readCheckpoint(dir);
   const net = manifest.config.net as UNetConfig;
   const train = trainConfig(manifest.config.train as TrainConfig);
+  checkNetTensors(dir, net, tensors, ["params", "ema", "adam.m", "adam.v"]);
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const names = unetParamSpecs(net).map((p) => p.name);
   const group = (g: string) =>

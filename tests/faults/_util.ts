@@ -99,3 +99,37 @@ export async function captureStderr<T>(fn: () => Promise<T>): Promise<{ value: T
     if (quiet !== undefined) Deno.env.set("HG_QUIET", quiet);
   }
 }
+
+/**
+ * Start `tests/faults/_child.ts <args>`, wait for its `ready` line, let it run `delayMs` more, then
+ * kill -9 it; resolves once it is gone (with whatever it printed after `ready`).
+ */
+export async function killDuring(args: string[], delayMs: number): Promise<string> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--config", `${REPO}/deno.json`, `${REPO}/tests/faults/_child.ts`, ...args],
+    cwd: REPO,
+    env: { HG_QUIET: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (!text.includes("ready\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`_child.ts ${args[0]} exited before it was ready: ${text}`);
+    text += value;
+  }
+  await new Promise((r) => setTimeout(r, delayMs));
+  try {
+    child.kill("SIGKILL");
+  } catch { /* already exited */ }
+  await child.status;
+  // Drain what it printed after `ready`.
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  return text;
+}
