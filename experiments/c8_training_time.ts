@@ -36,6 +36,7 @@ import { imageGridPng, lineChartSvg } from "../lib/results/figures.ts";
 import { batch } from "../lib/types.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
+import type { GridLabels } from "../lib/results/figures.ts";
 
 /** The level the criterion judges (docs/scale.md: the training-time effect shows at σ ≈ 1.5). */
 export const CRITERION_SIGMA = 1.502;
@@ -261,3 +262,9 @@ export function c8Table(r: Result): string {
 }
 
 if (import.meta.main) await runC8(Deno.args);
+
+/** Row labels of `c8_samples.png` (one row per snapshot), for PAPER.md. */
+export function c8GridLabels(r: Result): GridLabels {
+  const steps = r.metrics.steps as number[];
+  return { rows: steps.map((s) => `step ${s}`), title: "Heun samples, one column per initial noise" };
+}

@@ -32,6 +32,12 @@ export interface Eigh {
 /**
  * Eigendecomposition of the symmetric d × d row-major matrix `a` (not modified):
  * Σ = U diag(values) Uᵀ, values descending, U orthonormal (see {@link Eigh} for the layout).
+ *
+ * @example
+ * ```ts
+ * import { eigh } from "../../gaussian.ts";
+ * const { values, vectors, solver } = eigh(Float64Array.from([2, 1, 1, 2]), 2); // values [3, 1]
+ * ```
  */
 export function eigh(a: Float64Array, d: number, solver: EighSolver = "auto"): Eigh {
   if (!Number.isInteger(d) || d < 1) throw new RangeError(`lib/linalg/eigh.ts: bad order d = ${d}`);
@@ -45,7 +51,16 @@ export function eigh(a: Float64Array, d: number, solver: EighSolver = "auto"): E
   if (solver === "lapack" && !blasLoaded()) {
     throw new Error("lib/linalg/eigh.ts: solver 'lapack' requested but native LAPACK is not loaded");
   }
-  return useLapack ? _eighLapack(a, d) : _eighMlMatrix(a, d);
+  const e = useLapack ? _eighLapack(a, d) : _eighMlMatrix(a, d);
+  _used.add(e.solver);
+  return e;
+}
+
+const _used = new Set<Eigh["solver"]>();
+
+/** The solvers {@link eigh} has run in this process, sorted (a result's provenance records them). */
+export function eighSolversUsed(): Eigh["solver"][] {
+  return [..._used].sort();
 }
 
 function _eighLapack(a: Float64Array, d: number): Eigh {
