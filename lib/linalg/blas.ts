@@ -229,8 +229,8 @@ export function noticeJavaScriptLinalg(what: string): void {
   if (blasLoaded() || _slowNoticeShown || _chosenOff) return;
   _slowNoticeShown = true;
   console.error(
-    `hidden-gaussian: ${what} uses JavaScript linear algebra; for the native path install OpenBLAS ` +
-      `(apt-get install libopenblas0-pthread), call loadBlas() and run Deno with --allow-ffi.`,
+    `hidden-gaussian: ${what} uses JavaScript linear algebra; loadBlas() switches to native OpenBLAS ` +
+      `(apt-get install libopenblas0-pthread; Deno with --allow-ffi).`,
   );
 }
 
