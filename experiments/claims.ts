@@ -209,7 +209,7 @@ export const CLAIMS: readonly Claim[] = [
     paperNumber: "exact",
     ours: (r) => {
       const k = _a(r, "lsSlope"), t = _a(r, "trajectoryRmse");
-      return `exact fit → D_G as K^${_f(k.reduce((a, b) => a + b, 0) / k.length)}; Heun vs closed form ${
+      return `exact-fit RMSE to D_G ∝ K^${_f(k.reduce((a, b) => a + b, 0) / k.length)}; Heun vs closed form ${
         t.at(-1)!.toExponential(1)
       }`;
     },

@@ -210,7 +210,8 @@ export async function renderPaperFiles(
           shown = join(figuresDir, version, r.profile, r.dataset, f.path.replace(/\.png$/, ".svg"));
           figures.push({ path: shown, content: labelledGridSvg(await Deno.readFile(src), labels) });
         }
-        out.push(`![${f.caption}](${shown})`, "", `*${f.caption}*`, "");
+        const frozen = shown === src ? "" : ` (labels added; frozen figure: \`${src}\`)`;
+        out.push(`![${f.caption}](${shown})`, "", `*${f.caption}*${frozen}`, "");
       }
     }
   }
