@@ -4,8 +4,8 @@
  *
  * The public API, by room:
  * - shapes and randomness: {@link Batch}, {@link Denoiser}, {@link Rng}, {@link sampleNoise};
- * - data: {@link loadDataset} (MNIST, Fashion-MNIST), {@link parseIdx}, {@link loadCifar10},
- *   {@link loadPngDir}, {@link resizeArea}, {@link seededSubset}, {@link disjointHalves};
+ * - data: {@link loadImages} (a block of images, cheap), {@link loadDataset} (a whole split; MNIST,
+ *   Fashion-MNIST), {@link parseIdx}, {@link loadCifar10}, {@link loadPngDir}, {@link resizeArea}, {@link seededSubset}, {@link disjointHalves};
  * - linear algebra: {@link covariance}, {@link eigh}, {@link gemm}, {@link loadBlas};
  * - denoisers: {@link fitGaussian}, {@link gaussianDenoiser} (D_G), {@link wienerMatrix},
  *   {@link gaussianTrajectory}, {@link multiDeltaDenoiser} (D_M), {@link linearDenoiser} (D_L),
@@ -16,12 +16,16 @@
  *   {@link generalizationScore} (eq. 14), {@link wienerNMSE}, {@link singularVectorAlignment};
  * - results: {@link buildResult}, {@link writeResult}, {@link compareResults}, figures.
  *
+ * The float64 part alone (data, linear algebra, D_G, D_M, D_L, samplers, metrics) is gaussian.ts
+ * (`./gaussian` in deno.json's exports), which loads no TensorFlow.js.
+ *
  * @example
  * ```ts
- * import { fitGaussian, gaussianDenoiser, loadDataset, resizeArea, firstN } from "./mod.ts";
- * const train = resizeArea(firstN(await loadDataset("mnist", "train"), 1000), 16);
+ * import { fitGaussian, gaussianDenoiser, loadBlas, loadImages } from "./mod.ts";
+ * loadBlas(); // native OpenBLAS when installed; one line on stderr otherwise
+ * const train = await loadImages("mnist", "train", { n: 1000, size: 16 }); // only 1000 images to float64
  * const DG = gaussianDenoiser(fitGaussian(train));
- * const clean = await DG(train, 0.5);
+ * const clean = DG(train, 0.5); // D_G is synchronous
  * ```
  *
  * @module
@@ -36,6 +40,7 @@ export * from "./lib/data/idx.ts";
 export * from "./lib/data/cifar10.ts";
 export * from "./lib/data/pngdir.ts";
 export * from "./lib/data/datasets.ts";
+export * from "./lib/data/images.ts";
 export * from "./lib/data/transform.ts";
 export * from "./lib/data/pixels.ts";
 

@@ -29,6 +29,7 @@ import { loadDenoiser } from "../lib/training/model.ts";
 import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
+import type { GridLabels } from "../lib/results/figures.ts";
 
 /** Largest ratio of same-noise to shuffled-noise sample RMSE that counts as "sharing the structure". */
 export const MAX_RATIO = 0.5;
@@ -176,3 +177,12 @@ export function c4Table(r: Result): string {
 }
 
 if (import.meta.main) await runMain("c4", () => runSeeded(runC4, Deno.args));
+
+/** Row labels of `c4_samples.png` (the denoisers, top to bottom), for PAPER.md. */
+export function c4GridLabels(r: Result): GridLabels {
+  const m = r.config.model as { n: number; baseChannels: number };
+  return {
+    rows: [`D_θ (N = ${m.n}, C = ${m.baseChannels})`, "D_L", "D_G", "D_M"],
+    title: "Heun samples (18 levels), one column per initial noise",
+  };
+}

@@ -39,6 +39,7 @@ import { unetParamCount } from "../lib/denoisers/unet.ts";
 import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
+import type { GridLabels } from "../lib/results/figures.ts";
 
 /** The informative σ levels (docs/scale.md: D_G and D_M differ at about σ ∈ [0.1, 4] at MNIST scale). */
 export const BAND_SIGMAS: readonly number[] = [4.066, 1.502, 0.47, 0.1166];
@@ -289,3 +290,9 @@ export function c6Table(r: Result): string {
 }
 
 if (import.meta.main) await runMain("c6", () => runSeeded(runC6, Deno.args));
+
+/** Row labels of `c6_samples.png` (one row per N), for PAPER.md. */
+export function c6GridLabels(r: Result): GridLabels {
+  const ns = r.metrics.ns as number[];
+  return { rows: ns.map((n) => `N = ${n}`), title: "D_θ's Heun samples, one column per initial noise" };
+}

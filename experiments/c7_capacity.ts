@@ -35,6 +35,7 @@ import { unetParamCount } from "../lib/denoisers/unet.ts";
 import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
+import type { GridLabels } from "../lib/results/figures.ts";
 
 /** The levels the criterion judges: where the capacity trend is clear at MNIST scale (docs/scale.md). */
 export const CRITERION_SIGMAS: readonly number[] = [1.502, 0.47];
@@ -256,3 +257,13 @@ export function c7Table(r: Result): string {
 }
 
 if (import.meta.main) await runMain("c7", () => runSeeded(runC7, Deno.args));
+
+/** Row labels of `c7_samples.png` (one row per base channel count C), for PAPER.md. */
+export function c7GridLabels(r: Result): GridLabels {
+  const n = (r.config.c7 as { n: number }).n;
+  const cs = r.metrics.capacities as number[];
+  return {
+    rows: cs.map((c) => `C = ${c}`),
+    title: `D_θ's Heun samples (N = ${n}), one column per initial noise`,
+  };
+}

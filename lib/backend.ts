@@ -98,6 +98,12 @@ let _current: BackendInfo | null = null;
  * Start backend `name` (default `wasm`) and return what was started. `blas` (default false) asks for
  * the native BLAS kernels; `importer` and `gpu` are for tests: they replace the dynamic import of the
  * native packages and `navigator.gpu`.
+ *
+ * @example
+ * ```ts
+ * import { initBackend } from "../mod.ts";
+ * const info = await initBackend("wasm"); // tfjs on WebAssembly SIMD with the project's kernel replacements
+ * ```
  */
 export async function initBackend(
   name: BackendName = "wasm",

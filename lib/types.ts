@@ -34,8 +34,17 @@ export interface ImageSet extends Batch {
   readonly indices?: Int32Array;
 }
 
-/** A denoiser D(x; σ): maps a noisy batch at noise level σ to its estimate of the clean batch. */
+/**
+ * A denoiser D(x; σ): maps a noisy batch at noise level σ to its estimate of the clean batch. It may
+ * answer asynchronously (a network on a tfjs backend); samplers and metrics accept any denoiser.
+ */
 export type Denoiser = (x: Batch, sigma: number) => Batch | Promise<Batch>;
+
+/**
+ * A denoiser that answers synchronously: the exact float64 ones (D_G, D_M, D_L). Every SyncDenoiser is a
+ * {@link Denoiser}; its result can be used without `await`.
+ */
+export type SyncDenoiser = (x: Batch, sigma: number) => Batch;
 
 /** Make a batch, checking that the data length is `n · d`. */
 export function batch(n: number, d: number, data: Float64Array = new Float64Array(n * d)): Batch {

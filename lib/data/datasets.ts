@@ -196,6 +196,13 @@ export async function loadDatasetBytes(
 /**
  * Load a split of a named dataset as an {@link ImageSet} in [-1, 1] (x/127.5 − 1), 28×28×1,
  * named `<dataset>/<split>` (e.g. `mnist/train`), with labels. See the module notes for sources and splits.
+ *
+ * @example
+ * ```ts
+ * import { loadDataset } from "../../gaussian.ts";
+ * const test = await loadDataset("mnist", "test"); // all 10000 test images, 28×28, in [-1, 1]
+ * // For a block of images, loadImages converts only those to float64.
+ * ```
  */
 export async function loadDataset(
   name: "mnist" | "fashion-mnist" | string,

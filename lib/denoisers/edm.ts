@@ -27,7 +27,15 @@ export interface EdmPrecond {
   cNoise: number;
 }
 
-/** EDM preconditioning coefficients c_skip, c_out, c_in, c_noise at σ (D_θ, docs/paper.md Objects). */
+/**
+ * EDM preconditioning coefficients c_skip, c_out, c_in, c_noise at σ (D_θ, docs/paper.md Objects).
+ *
+ * @example
+ * ```ts
+ * import { edmPrecond } from "../../mod.ts";
+ * const { cSkip, cOut, cIn, cNoise } = edmPrecond(1.5); // σ_d = 0.5
+ * ```
+ */
 export function edmPrecond(sigma: number, sigmaData: number = SIGMA_DATA): EdmPrecond {
   if (!(sigma > 0) || !Number.isFinite(sigma)) {
     throw new RangeError(`edmPrecond: σ must be > 0, got ${sigma}`);

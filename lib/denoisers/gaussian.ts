@@ -8,8 +8,9 @@
  * @module
  */
 
-import { type Batch, batch, type Denoiser } from "../types.ts";
+import { type Batch, batch, type SyncDenoiser } from "../types.ts";
 import { gemm } from "../linalg/gemm.ts";
+import { noticeJavaScriptLinalg } from "../linalg/blas.ts";
 import { covariance, mean } from "../linalg/covariance.ts";
 import { eigh, type EighSolver } from "../linalg/eigh.ts";
 
@@ -25,6 +26,8 @@ export interface GaussianModel {
   readonly d: number;
   /** Number of training images it was fitted to. */
   readonly n: number;
+  /** The eigensolver that produced λ and U (absent for a model built by hand). */
+  readonly solver?: "lapack" | "ml-matrix";
 }
 
 /** Options of {@link fitGaussian}. */
@@ -36,16 +39,27 @@ export interface FitGaussianOptions {
 /**
  * Fit N(μ, Σ) to the rows of `x`: empirical mean, 1/N covariance and its eigendecomposition
  * (docs/paper.md D_G). Eigenvalues below λ_1·d·2⁻⁵² (round-off of a rank-deficient Σ, including
- * tiny negatives) are clamped to exactly 0.
+ * tiny negatives) are clamped to exactly 0. Without native OpenBLAS it says so once on stderr
+ * (`loadBlas()` loads it).
+ *
+ * @example
+ * ```ts
+ * import { batch, fitGaussian, gaussianDenoiser } from "../../gaussian.ts";
+ * const train = batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1]));
+ * const model = fitGaussian(train); // μ, λ (descending), U, solver
+ * const DG = gaussianDenoiser(model);
+ * const clean = DG(train, 0.5); // synchronous: a Batch, no await
+ * ```
  */
 export function fitGaussian(x: Batch, opts: FitGaussianOptions = {}): GaussianModel {
   if (x.n < 1) throw new RangeError("lib/denoisers/gaussian.ts fitGaussian: empty training set");
+  noticeJavaScriptLinalg(`fitGaussian (d = ${x.d})`);
   const mu = mean(x);
   const sigma = covariance(x, mu);
-  const { values, vectors } = eigh(sigma, x.d, opts.solver ?? "auto");
+  const { values, vectors, solver } = eigh(sigma, x.d, opts.solver ?? "auto");
   const tol = Math.max(values[0], 0) * x.d * Number.EPSILON;
   const lambda = values.map((v) => (v > tol ? v : 0));
-  return { mu, lambda, U: vectors, d: x.d, n: x.n };
+  return { mu, lambda, U: vectors, d: x.d, n: x.n, solver };
 }
 
 /** The Wiener shrinkage λ_i/(λ_i+σ²) of each eigen-direction; at σ = 0 it is 1 on λ > 0 and 0 on λ = 0. */
@@ -70,15 +84,30 @@ export function wienerGainGap(model: GaussianModel, sigma: number, k: number): n
 /**
  * D_G(x; σ) = μ + U diag(λ/(λ+σ²)) Uᵀ (x − μ), the optimal denoiser of the fitted Gaussian
  * (docs/paper.md D_G; Theorem 1). σ = ∞ gives μ; σ = 0 the projection onto μ + span{u_i : λ_i > 0}.
+ *
+ * @example
+ * ```ts
+ * import { batch, fitGaussian, gaussianDenoiser } from "../../gaussian.ts";
+ * const DG = gaussianDenoiser(fitGaussian(batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1]))));
+ * const y = DG(batch(1, 2, Float64Array.from([0.3, -0.2])), 1.5);
+ * ```
  */
-export function gaussianDenoiser(model: GaussianModel): Denoiser {
+export function gaussianDenoiser(model: GaussianModel): SyncDenoiser {
   return (x: Batch, sigma: number): Batch => {
     _checkBatch(model, x, "gaussianDenoiser");
     return _spectralMap(model, x, wienerGains(model, sigma));
   };
 }
 
-/** W* = U diag(λ/(λ+σ²)) Uᵀ = Σ(Σ+σ²I)⁻¹, the optimal linear weight (Theorem 1), d × d row-major. */
+/**
+ * W* = U diag(λ/(λ+σ²)) Uᵀ = Σ(Σ+σ²I)⁻¹, the optimal linear weight (Theorem 1), d × d row-major.
+ *
+ * @example
+ * ```ts
+ * import { batch, fitGaussian, wienerMatrix } from "../../gaussian.ts";
+ * const W = wienerMatrix(fitGaussian(batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1]))), 0.5); // 2 × 2
+ * ```
+ */
 export function wienerMatrix(model: GaussianModel, sigma: number): Float64Array {
   const g = wienerGains(model, sigma);
   const { d, U } = model;
@@ -108,29 +137,43 @@ export function wienerBias(model: GaussianModel, sigma: number): Float64Array {
 }
 
 /**
- * Closed-form PF-ODE solution under D_G from σ_T to σ_t (docs/paper.md, closed-form trajectory):
- * x_t = μ + Σ_i √((σ_t²+λ_i)/(σ_T²+λ_i)) u_i u_iᵀ (x_T − μ), for every row of `xT`.
+ * Closed-form PF-ODE solution under D_G from σ_from to σ_to (docs/paper.md, “Closed-form trajectory”):
+ * x(σ_to) = μ + Σ_i √((σ_to²+λ_i)/(σ_from²+λ_i)) u_i u_iᵀ (x(σ_from) − μ), for every row of `x`.
+ * Either direction works (σ_to < σ_from denoises, σ_to > σ_from adds structure-shaped noise back).
+ *
+ * @example
+ * ```ts
+ * import { batch, fitGaussian, gaussianTrajectory, sampleNoise } from "../../gaussian.ts";
+ * const model = fitGaussian(batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1])));
+ * const xT = batch(1, 2, sampleNoise(7, 0, 2).map((e) => 80 * e)); // x(σ_from = 80) = 80 ε
+ * const x0 = gaussianTrajectory(model, xT, 80, 0); // the exact PF-ODE end point under D_G
+ * ```
  */
-export function gaussianTrajectory(model: GaussianModel, xT: Batch, sigmaT: number, sigmaT_t: number): Batch {
-  _checkSigma(sigmaT, "gaussianTrajectory");
-  _checkSigma(sigmaT_t, "gaussianTrajectory");
-  if (!Number.isFinite(sigmaT) || !Number.isFinite(sigmaT_t)) {
-    throw new RangeError("lib/denoisers/gaussian.ts gaussianTrajectory: σ_T and σ_t must be finite");
+export function gaussianTrajectory(
+  model: GaussianModel,
+  x: Batch,
+  sigmaFrom: number,
+  sigmaTo: number,
+): Batch {
+  _checkSigma(sigmaFrom, "gaussianTrajectory");
+  _checkSigma(sigmaTo, "gaussianTrajectory");
+  if (!Number.isFinite(sigmaFrom) || !Number.isFinite(sigmaTo)) {
+    throw new RangeError("lib/denoisers/gaussian.ts gaussianTrajectory: σ_from and σ_to must be finite");
   }
-  _checkBatch(model, xT, "gaussianTrajectory");
-  const aT = sigmaT * sigmaT;
-  const at = sigmaT_t * sigmaT_t;
+  _checkBatch(model, x, "gaussianTrajectory");
+  const aT = sigmaFrom * sigmaFrom;
+  const at = sigmaTo * sigmaTo;
   const g = model.lambda.map((l) => {
     if (aT === at) return 1;
     const f = Math.sqrt((at + l) / (aT + l));
     if (!Number.isFinite(f)) {
       throw new RangeError(
-        "lib/denoisers/gaussian.ts gaussianTrajectory: σ_T = 0 with a zero eigenvalue has no flow to σ_t > 0",
+        "lib/denoisers/gaussian.ts gaussianTrajectory: σ_from = 0 with a zero eigenvalue has no flow to σ_to > 0",
       );
     }
     return f;
   });
-  return _spectralMap(model, xT, g);
+  return _spectralMap(model, x, g);
 }
 
 /** μ + U diag(g) Uᵀ (x − μ) for each row of x: two gemms through the eigenbasis. */

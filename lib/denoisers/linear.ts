@@ -20,13 +20,22 @@
  * @module
  */
 
-import { type Batch, batch, type Denoiser } from "../types.ts";
+import { type Batch, batch, type Denoiser, type SyncDenoiser } from "../types.ts";
 import { gemm } from "../linalg/gemm.ts";
 import { eigh } from "../linalg/eigh.ts";
 import { deriveSeed, sampleNoise } from "../rng.ts";
 
-/** D_L(x) = W x + b for every row of x, with W d × d row-major (docs/paper.md D_L). σ is ignored. */
-export function linearDenoiser(W: Float64Array, b: Float64Array, d: number): Denoiser {
+/**
+ * D_L(x) = W x + b for every row of x, with W d × d row-major (docs/paper.md D_L). σ is ignored.
+ *
+ * @example
+ * ```ts
+ * import { batch, linearDenoiser } from "../../gaussian.ts";
+ * const DL = linearDenoiser(Float64Array.from([0.5, 0, 0, 0.5]), Float64Array.from([0, 0]), 2); // W, b
+ * const y = DL(batch(1, 2, Float64Array.from([1, -1])), 1); // W x + b = [0.5, -0.5]
+ * ```
+ */
+export function linearDenoiser(W: Float64Array, b: Float64Array, d: number): SyncDenoiser {
   _checkParams(W, b, d);
   return (x: Batch): Batch => {
     if (x.d !== d || x.data.length !== x.n * d) {
@@ -123,7 +132,7 @@ export interface DistillEpoch {
   /** Current b (live: copy it to keep it). */
   b: Float64Array;
   /** D_L with the current parameters (live), e.g. to record RMSE to D_G per epoch. */
-  denoiser: Denoiser;
+  denoiser: SyncDenoiser;
   /** Wall-clock seconds since the start of training. */
   seconds: number;
 }
@@ -176,12 +185,20 @@ export interface DistilledLinear {
   /** Adam steps taken. */
   steps: number;
   /** D_L(x) = W x + b. */
-  denoiser: Denoiser;
+  denoiser: SyncDenoiser;
 }
 
 /**
  * Learn D_L(x) = W x + b at one σ by Adam from zero on E‖W(y+σε) + b − target(y+σε)‖²
  * (docs/paper.md D_L; with target "clean", Theorem 1's objective, optimum W* = Σ(Σ+σ²I)⁻¹).
+ *
+ * @example
+ * ```ts
+ * import { batch, distillLinear } from "../../gaussian.ts";
+ * // Theorem 1's objective (target "clean"): Adam tends to the Wiener filter W* = Σ(Σ+σ²I)⁻¹.
+ * const fit = await distillLinear({ train: batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1])), sigma: 0.5, target: "clean", epochs: 50, seed: 1 });
+ * const y = fit.denoiser(batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1])), 0.5);
+ * ```
  */
 export async function distillLinear(opts: DistillOptions): Promise<DistilledLinear> {
   const { train, sigma, target, epochs, seed } = opts;
@@ -361,7 +378,7 @@ export interface LeastSquaresFit {
   /** b = t̄ − W x̄. */
   b: Float64Array;
   /** D_L with these parameters. */
-  denoiser: Denoiser;
+  denoiser: SyncDenoiser;
 }
 
 /**
@@ -369,6 +386,15 @@ export interface LeastSquaresFit {
  * (normal equations: W = C_tx C_xx⁻¹, b = t̄ − W x̄, with the sample covariances of inputs x and targets
  * t). By Theorem 1 (docs/paper.md), with the clean target it tends to the Wiener filter, i.e. D_G, as
  * K → ∞; returns the solution at each K of `draws`.
+ *
+ * @example
+ * ```ts
+ * import { batch, fitGaussian, gaussianDenoiser, leastSquaresLinear } from "../../gaussian.ts";
+ * const train = batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1]));
+ * const DG = gaussianDenoiser(fitGaussian(train));
+ * // The exact minimiser of E‖W(y+σε) + b − D(y+σε; σ)‖² over K noise draws per image, for each K.
+ * const fits = await leastSquaresLinear({ train, sigma: 0.5, target: DG, draws: [4, 16], seed: 1 });
+ * ```
  */
 export async function leastSquaresLinear(opts: LeastSquaresOptions): Promise<LeastSquaresFit[]> {
   const { train, sigma, target, draws, seed } = opts;
@@ -427,7 +453,7 @@ function _solveNormal(
   st: Float64Array,
   M: number,
   d: number,
-): { W: Float64Array; b: Float64Array; denoiser: Denoiser } {
+): { W: Float64Array; b: Float64Array; denoiser: SyncDenoiser } {
   const xm = sx.map((v) => v / M);
   const tm = st.map((v) => v / M);
   const Cxx = new Float64Array(d * d);

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type Batch, batch, type Denoiser, rows } from "../types.ts";
+import { type Batch, batch, rows, type SyncDenoiser } from "../types.ts";
 import { gemm } from "../linalg/gemm.ts";
 import { mean } from "../linalg/covariance.ts";
 
@@ -32,8 +32,15 @@ export interface MultiDeltaOptions {
  * D_M(x; σ) = Σ_i softmax_i(−‖x−y_i‖²/2σ²) y_i over the training rows y_i (docs/paper.md D_M).
  * σ = 0 returns the nearest training image, σ = ∞ the training mean. `train` must not be
  * modified afterwards (its squared norms are cached).
+ *
+ * @example
+ * ```ts
+ * import { batch, multiDeltaDenoiser } from "../../gaussian.ts";
+ * const DM = multiDeltaDenoiser(batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1]))); // the training rows y_i
+ * const y = DM(batch(1, 2, Float64Array.from([0.9, 0.1])), 0.3); // ≈ the nearest training image
+ * ```
  */
-export function multiDeltaDenoiser(train: Batch, opts: MultiDeltaOptions = {}): Denoiser {
+export function multiDeltaDenoiser(train: Batch, opts: MultiDeltaOptions = {}): SyncDenoiser {
   _checkTrain(train, "multiDeltaDenoiser");
   const chunk = _chunk(opts.chunk);
   const yNorm = _rowNorms2(train);

@@ -126,14 +126,23 @@ export const DEFAULT_BLAS_PATH = "libopenblas.so.0";
  * Load native OpenBLAS (or not) and route {@link gemm} accordingly; returns {@link blasInfo}.
  *
  * - `"auto"`: try `path`, else env `HG_BLAS_PATH`, else `libopenblas.so.0`; on failure print one
- *   notice line on stderr (once per process and path) and keep the JavaScript paths.
+ *   notice line on stderr and keep the JavaScript paths. The line appears once per process for the default
+ *   library, whether `loadBlas` or {@link noticeJavaScriptLinalg} (e.g. from `fitGaussian`) says it first,
+ *   and once more for each path the caller names.
  * - `"openblas"`: the same, but throw when the library cannot be loaded.
  * - `"off"`: JavaScript only (unroutes `gemm`; an already opened library stays open but unused).
  *
  * Calling it again without a new `path` reuses the library already opened; a different `path`
  * replaces it (or, failing in `"auto"`, leaves the JavaScript paths in use).
+ *
+ * @example
+ * ```ts
+ * import { loadBlas } from "../../gaussian.ts";
+ * const info = loadBlas(); // { name: "openblas", … } with libopenblas0-pthread and --allow-ffi, else { name: "none" }
+ * ```
  */
 export function loadBlas(mode: BlasMode = "auto", path?: string): BlasInfo {
+  _chosenOff = mode === "off";
   if (mode === "off") {
     _deactivate();
     return blasInfo();
@@ -164,8 +173,10 @@ export function loadBlas(mode: BlasMode = "auto", path?: string): BlasInfo {
           `and run Deno with --allow-ffi.`,
       );
     }
-    if (!_noticed.has(target)) {
+    // One line per process for the default library (whoever noticed first); a path the caller named gets its own.
+    if (!_noticed.has(target) && !(path === undefined && _slowNoticeShown)) {
       _noticed.add(target);
+      _slowNoticeShown = true;
       console.error(
         `hidden-gaussian: native OpenBLAS unavailable (${why}); float64 linear algebra runs on ` +
           `${portableTier() === "wasm-simd" ? "WebAssembly SIMD" : "JavaScript"} (apt-get install ` +
@@ -208,6 +219,24 @@ export function setBlasThreads(threads: number): void {
 let _active = false;
 /** Targets whose failure notice was already printed (one line per process and path). */
 const _noticed = new Set<string>();
+/** Whether a line about the JavaScript path was printed. */
+let _slowNoticeShown = false;
+/** Whether the caller chose the JavaScript path (`loadBlas("off")`). */
+let _chosenOff = false;
+
+/**
+ * Say once per process, on stderr, that `what` runs on the JavaScript linear algebra because native
+ * OpenBLAS is not in use, and what to do about it. Silent when OpenBLAS is loaded, after `loadBlas`
+ * already printed its notice, or after `loadBlas("off")` (a deliberate choice).
+ */
+export function noticeJavaScriptLinalg(what: string): void {
+  if (blasLoaded() || _slowNoticeShown || _chosenOff) return;
+  _slowNoticeShown = true;
+  console.error(
+    `hidden-gaussian: ${what} uses JavaScript linear algebra; loadBlas() switches to native OpenBLAS ` +
+      `(apt-get install libopenblas0-pthread; Deno with --allow-ffi).`,
+  );
+}
 
 function _activate(): void {
   _active = true;

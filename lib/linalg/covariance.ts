@@ -41,6 +41,13 @@ export function mean(x: Batch): Float64Array {
 /**
  * Empirical covariance Σ = (1/N) Σ_n (x_n − μ)(x_n − μ)ᵀ, a symmetric d × d row-major matrix
  * (docs/paper.md D_G, 1/N normalisation). `mu` defaults to {@link mean}.
+ *
+ * @example
+ * ```ts
+ * import { batch, covariance, mean } from "../../gaussian.ts";
+ * const x = batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1]));
+ * const sigma = covariance(x, mean(x)); // 2 × 2 row-major, 1/N normalisation
+ * ```
  */
 export function covariance(x: Batch, mu?: Float64Array, opts: CovarianceOptions = {}): Float64Array {
   _check(x, "covariance");

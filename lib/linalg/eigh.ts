@@ -32,6 +32,12 @@ export interface Eigh {
 /**
  * Eigendecomposition of the symmetric d × d row-major matrix `a` (not modified):
  * Σ = U diag(values) Uᵀ, values descending, U orthonormal (see {@link Eigh} for the layout).
+ *
+ * @example
+ * ```ts
+ * import { eigh } from "../../gaussian.ts";
+ * const { values, vectors, solver } = eigh(Float64Array.from([2, 1, 1, 2]), 2); // values [3, 1]
+ * ```
  */
 export function eigh(a: Float64Array, d: number, solver: EighSolver = "auto"): Eigh {
   if (!Number.isInteger(d) || d < 1) throw new RangeError(`lib/linalg/eigh.ts: bad order d = ${d}`);

@@ -21,7 +21,16 @@ export interface GeneralizationResult {
   nearest: Int32Array;
 }
 
-/** Eq. 14 (docs/paper.md "Metrics"): mean relative distance of samples to their nearest training image. */
+/**
+ * Eq. 14 (docs/paper.md "Metrics"): mean relative distance of samples to their nearest training image.
+ *
+ * @example
+ * ```ts
+ * import { batch, generalizationScore } from "../../gaussian.ts";
+ * const samples = batch(1, 2, Float64Array.from([0.9, 0.1]));
+ * const { score } = generalizationScore(samples, batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1]))); // eq. 14: ‖x − NN(x)‖/‖x‖
+ * ```
+ */
 export function generalizationScore(
   samples: Batch,
   train: Batch,

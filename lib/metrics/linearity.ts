@@ -35,7 +35,16 @@ export interface LinearityOptions {
   batchSize?: number;
 }
 
-/** Eq. 11 (docs/paper.md "Metrics"): the paper's linearity score, on raw pixels. */
+/**
+ * Eq. 11 (docs/paper.md "Metrics"): the paper's linearity score, on raw pixels.
+ *
+ * @example
+ * ```ts
+ * import { batch, fitGaussian, gaussianDenoiser, linearityScore } from "../../gaussian.ts";
+ * const train = batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1]));
+ * const ls = await linearityScore(gaussianDenoiser(fitGaussian(train)), train, 1.5, { seed: 1, pairs: 3 }); // eq. 11
+ * ```
+ */
 export async function linearityScore(
   denoiser: Denoiser,
   probes: Batch,

@@ -69,6 +69,14 @@ export interface ScoreDifferenceOptions {
 /**
  * Eq. 10 (docs/paper.md "Metrics"): score difference of D₁ and D₂ at σ on x_i = y_i + σε_i, with y_i the
  * clean probe images and ε_i seeded per probe.
+ *
+ * @example
+ * ```ts
+ * import { batch, fitGaussian, gaussianDenoiser, multiDeltaDenoiser, scoreDifference } from "../../gaussian.ts";
+ * const train = batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1]));
+ * const DG = gaussianDenoiser(fitGaussian(train)), DM = multiDeltaDenoiser(train);
+ * const r = await scoreDifference(DG, DM, train, 1.5, { seed: 1 }); // eq. 10 on x = y + 1.5 ε
+ * ```
  */
 export async function scoreDifference(
   d1: Denoiser,

@@ -61,6 +61,14 @@ export interface CompareRow {
 /**
  * Compare a recomputed result `now` with its `frozen` copy under `policy`; one row per compared leaf,
  * plus a row for each missing/extra key, array-length or type difference.
+ *
+ * @example
+ * ```ts
+ * import { compareResults, formatComparison, readResult } from "../../mod.ts";
+ * const frozen = await readResult("results/v2/ci/mnist/c6.json");
+ * const rows = compareResults(frozen, frozen, { rtol: 1e-4, atol: 1e-6 });
+ * console.log(formatComparison(rows, { only: "failures" }));
+ * ```
  */
 export function compareResults(frozen: Result, now: Result, policy: ComparePolicy): CompareRow[] {
   const matcher = _compilePolicy(policy);

@@ -345,3 +345,79 @@ async function _render(spec: Record<string, unknown>): Promise<string> {
     view.finalize();
   }
 }
+
+/** Labels of an image grid made by {@link imageGridPng}: one per grid row and, optionally, per column. */
+export interface GridLabels {
+  /** One label per grid row, top to bottom (e.g. `N = 64`, `D_G`, `σ = 1.5`). */
+  rows: string[];
+  /** One label per grid column, left to right (optional). */
+  cols?: string[];
+  /** A line above the grid saying what the columns are (optional). */
+  title?: string;
+}
+
+/**
+ * An SVG that shows a PNG image grid (from {@link imageGridPng}, border `pad` at output scale) with its
+ * row labels on the left, optional column labels above, and an optional title. The PNG is embedded as a
+ * data URL, so the SVG stands alone (an SVG shown as an image may not load other files). The label count
+ * must match the grid: rows (and columns) are located from the PNG's size and `pad`.
+ *
+ * @example
+ * ```ts
+ * import { batch } from "../types.ts";
+ * import { imageGridPng, labelledGridSvg } from "./figures.ts";
+ * const png = imageGridPng(batch(4, 4, new Float64Array(16)), { height: 2, width: 2, channels: 1, cols: 2 });
+ * const svg = labelledGridSvg(png, { rows: ["N = 16", "N = 64"], title: "one column per initial noise" });
+ * ```
+ */
+export function labelledGridSvg(png: Uint8Array, labels: GridLabels, pad = 2): string {
+  const where = "labelledGridSvg";
+  const sig = [137, 80, 78, 71, 13, 10, 26, 10];
+  if (png.length < 24 || sig.some((b, i) => png[i] !== b)) throw new RangeError(`${where}: not a PNG`);
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  const W = view.getUint32(16), H = view.getUint32(20);
+  const cell = (size: number, count: number, what: string) => {
+    const c = (size - (count + 1) * pad) / count;
+    if (count < 1 || !Number.isInteger(c) || c <= 0) {
+      throw new RangeError(
+        `${where}: ${count} ${what} label(s) do not fit a grid ${size} px across with pad ${pad}`,
+      );
+    }
+    return c;
+  };
+  const rowH = cell(H, labels.rows.length, "row");
+  const colW = labels.cols ? cell(W, labels.cols.length, "column") : 0;
+  const font = 12, charW = 7;
+  const left = Math.max(...labels.rows.map((s) => s.length)) * charW + 12;
+  const top = (labels.title ? font + 8 : 0) + (labels.cols ? font + 6 : 0);
+  const text = (x: number, y: number, anchor: string, s: string) =>
+    `<text x="${x}" y="${y}" text-anchor="${anchor}" dominant-baseline="middle">${_xml(s)}</text>`;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${left + W}" height="${top + H}" ` +
+    `viewBox="0 0 ${left + W} ${top + H}" font-family="sans-serif" font-size="${font}">`,
+    `<rect width="100%" height="100%" fill="white"/>`,
+  ];
+  if (labels.title) parts.push(text(left, font / 2 + 4, "start", labels.title));
+  labels.cols?.forEach((s, j) =>
+    parts.push(text(left + pad + j * (colW + pad) + colW / 2, top - font / 2 - 2, "middle", s))
+  );
+  labels.rows.forEach((s, i) =>
+    parts.push(text(left - 6, top + pad + i * (rowH + pad) + rowH / 2, "end", s))
+  );
+  parts.push(
+    `<image x="${left}" y="${top}" width="${W}" height="${H}" href="data:image/png;base64,${_base64(png)}"/>`,
+    "</svg>",
+    "",
+  );
+  return parts.join("\n");
+}
+
+function _xml(s: string): string {
+  return s.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;").replaceAll('"', "&quot;");
+}
+
+function _base64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}

@@ -8,6 +8,8 @@
 import { version_core } from "@tensorflow/tfjs-core";
 import denoJson from "../../deno.json" with { type: "json" };
 import type { Provenance } from "./schema.ts";
+import { blasLoaded } from "../linalg/blas.ts";
+import { eighSolversUsed } from "../linalg/eigh.ts";
 
 export { canonicalJson, configHash, sha256Hex } from "./canonical.ts";
 
@@ -22,6 +24,8 @@ export interface ProvenanceOptions {
   blas: string;
   /** Folder to ask git about; defaults to the current working directory. */
   cwd?: string;
+  /** Tier of the float64 linear algebra; default `openblas` when it is loaded, else `javascript`. */
+  linalgTier?: string;
 }
 
 /**
@@ -54,6 +58,8 @@ export async function collectProvenance(opts: ProvenanceOptions): Promise<Proven
     blas: opts.blas,
     os: Deno.build.os,
     arch: Deno.build.arch,
+    linalgTier: opts.linalgTier ?? (blasLoaded() ? "openblas" : "javascript"),
+    eigensolver: eighSolversUsed().join("+") || "none",
   };
 }
 

@@ -43,6 +43,10 @@ export interface Provenance {
   os: string;
   /** `Deno.build.arch`. */
   arch: string;
+  /** Which tier ran the float64 linear algebra: `openblas` (native) or `javascript`. Absent before v3. */
+  linalgTier?: string;
+  /** The eigensolvers `eigh` ran in the process (`lapack`, `ml-matrix`, joined by `+`), or `none`. */
+  eigensolver?: string;
 }
 
 /** The paper's value beside ours. */
@@ -163,6 +167,12 @@ export const PROVENANCE_KEYS = [
   "arch",
 ] as const satisfies readonly (keyof Provenance)[];
 
+/** Optional keys of `provenance` (results written before they existed lack them). */
+export const PROVENANCE_OPTIONAL_KEYS = [
+  "linalgTier",
+  "eigensolver",
+] as const satisfies readonly (keyof Provenance)[];
+
 /** Keys of `verdict`, in written order (all required). */
 export const VERDICT_KEYS = ["holds", "criterion", "summary"] as const satisfies readonly (keyof Verdict)[];
 
@@ -273,7 +283,7 @@ export function validateResult(obj: unknown, fileName: string): Result {
   v.seedObject(obj, "seeds");
   if (v.object(obj, "", "provenance")) {
     const p = obj.provenance as Record<string, unknown>;
-    v.keys(p, "provenance", PROVENANCE_KEYS);
+    v.keys(p, "provenance", PROVENANCE_KEYS, PROVENANCE_OPTIONAL_KEYS);
     v.pattern(p, "provenance", "gitCommit", PATTERNS.gitCommit);
     if ("gitDirty" in p && typeof p.gitDirty !== "boolean" && p.gitDirty !== "unknown") {
       errs.push(`provenance.gitDirty: expected true, false or "unknown", got ${_describe(p.gitDirty)}`);
@@ -281,6 +291,7 @@ export function validateResult(obj: unknown, fileName: string): Result {
     for (const k of ["deno", "v8", "typescript", "tfjs", "backend", "blas", "os", "arch"]) {
       v.nonEmptyString(p, "provenance", k);
     }
+    for (const k of PROVENANCE_OPTIONAL_KEYS) if (k in p) v.nonEmptyString(p, "provenance", k);
   }
   v.numericObject(obj, "", "metrics");
   if (v.object(obj, "", "paper")) {

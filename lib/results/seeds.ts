@@ -80,3 +80,15 @@ export function seedMetrics(perSeed: readonly { [key: string]: NumericTree }[]):
   const { min, max } = rangeTree(perSeed);
   return { mean: meanTree(perSeed), sd: sdTree(perSeed), min, max, perSeed: [...perSeed] };
 }
+
+/**
+ * The metrics a reader of one result wants: the seed mean for a result over several seeds (whose metrics
+ * are {@link seedMetrics}'s), else the metrics themselves.
+ */
+export function metricsOf(r: { metrics: { [key: string]: NumericTree } }): { [key: string]: NumericTree } {
+  const m = r.metrics;
+  return "perSeed" in m && "mean" in m && typeof m.mean === "object" && m.mean !== null &&
+      !Array.isArray(m.mean)
+    ? m.mean as { [key: string]: NumericTree }
+    : m;
+}

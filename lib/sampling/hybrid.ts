@@ -51,6 +51,16 @@ export interface TeleportResult {
  * Gaussian-teleport hybrid sampler (Wang & Vastola, docs/paper.md "Objects"): x_T = σ_0·ε, jump with
  * the closed-form trajectory from σ_0 to σ_k (k = round(skipFraction·steps)), then integrate the
  * probability-flow ODE on `denoiser` over σ_k … σ_n.
+ *
+ * @example
+ * ```ts
+ * import { batch, fitGaussian, gaussianDenoiser, gaussianTeleportSampler, gaussianTrajectory } from "../../gaussian.ts";
+ * const model = fitGaussian(batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1])));
+ * const r = await gaussianTeleportSampler(gaussianDenoiser(model), { seed: 1, count: 4, d: 2 }, {
+ *   skipFraction: 0.3, // jump over the first 30% of the steps in closed form
+ *   trajectory: (x, from, to) => gaussianTrajectory(model, x, from, to),
+ * });
+ * ```
  */
 export async function gaussianTeleportSampler(
   denoiser: Denoiser,

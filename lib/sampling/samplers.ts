@@ -87,6 +87,14 @@ export function eulerSampler(
 /**
  * Heun sampler (EDM Algorithm 1, deterministic): Euler predictor, trapezoidal corrector with
  * D(x_{i+1}; σ_{i+1}), except for a step that ends at σ = 0, which stays an Euler step.
+ *
+ * @example
+ * ```ts
+ * import { batch, edmSchedule, fitGaussian, gaussianDenoiser, heunSampler } from "../../gaussian.ts";
+ * const DG = gaussianDenoiser(fitGaussian(batch(3, 2, Float64Array.from([1, 0, -1, 0, 0, 1]))));
+ * // 8 samples from seeded noise x_T = σ_max·ε, down EDM's 18-level schedule.
+ * const x0 = await heunSampler(DG, { seed: 1, count: 8, d: 2 }, { schedule: edmSchedule(18) });
+ * ```
  */
 export function heunSampler(
   denoiser: Denoiser,

@@ -21,6 +21,12 @@ export interface EdmScheduleOptions {
  * EDM σ schedule, docs/paper.md "EDM training and sampling":
  * σ_i = (σ_max^(1/ρ) + i/(n−1)·(σ_min^(1/ρ) − σ_max^(1/ρ)))^ρ for i = 0 … n−1, then σ_n = 0.
  * Returns n + 1 levels (n without the final zero when `appendZero` is false).
+ *
+ * @example
+ * ```ts
+ * import { edmSchedule } from "../../gaussian.ts";
+ * const sigmas = edmSchedule(18); // 80 … 0.002, then 0 (19 values)
+ * ```
  */
 export function edmSchedule(n: number, opts: EdmScheduleOptions = {}): Float64Array {
   const { sigmaMax = 80, sigmaMin = 0.002, rho = 7, appendZero = true } = opts;

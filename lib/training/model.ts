@@ -272,6 +272,18 @@ export interface LoadedDenoiser {
 /**
  * Load D_θ from checkpoint directory `dir` (a model directory or one of its snapshots), over its
  * EMA weights (default, as EDM evaluates) or its raw weights (D_θ, docs/paper.md Objects).
+ *
+ * @example
+ * ```ts
+ * import { initBackend, loadDenoiser, loadImages, scoreDifference } from "../../mod.ts";
+ * import { fitGaussian, gaussianDenoiser } from "../../mod.ts";
+ * await initBackend("wasm");
+ * const model = await loadDenoiser("models/<key>"); // a shipped D_θ (models/INDEX.json lists them)
+ * const probes = await loadImages("mnist", "test", { n: 64, size: model.net.resolution });
+ * const DG = gaussianDenoiser(fitGaussian(await loadImages("mnist", "train", { n: 1024, size: 16 })));
+ * const r = await scoreDifference(model.denoiser, DG, probes, 1.5, { seed: 1 }); // eq. 10
+ * model.dispose();
+ * ```
  */
 export async function loadDenoiser(
   dir: string,

@@ -435,6 +435,19 @@ export function trainingPixels(data: ImageSet, net: UNetConfig): Float32Array {
  * Train `state` in place on `data` from `state.step` up to `opts.untilStep ?? state.train.steps`
  * (EDM objective, docs/paper.md "EDM training and sampling"; see the module doc for determinism,
  * warm-up and divergence). Resolves with a report; rejects with {@link TrainingDivergedError}.
+ *
+ * @example
+ * ```ts
+ * import { createTrainState, initBackend, loadImages, stateDenoiser, train, trainConfig } from "../../mod.ts";
+ * await initBackend("wasm");
+ * const data = await loadImages("mnist", "train", { n: 64, size: 16 });
+ * const state = createTrainState(
+ *   { resolution: 16, channels: 1, baseChannels: 8, attention: false, dropout: 0 },
+ *   trainConfig({ seed: 1, steps: 200 }),
+ * );
+ * await train(state, data); // the EDM objective, Adam, EMA
+ * const D = stateDenoiser(state); // D_θ on the EMA weights
+ * ```
  */
 export async function train(
   state: TrainState,
