@@ -7,8 +7,12 @@
  *
  *   deno run -A bench/train_bench.ts [--nets convnet,unet8,unet16] [--res 16,28] [--batch 64]
  *     [--steps 10] [--warmup 3] [--repeat 1] [--no-profile] [--unet-module path.ts]
- *     [--paths shipped,portable,portable-js,native,native-1t,native-cpu,torch,torch-1t]
+ *     [--paths shipped,portable,portable-js,native,native-js,native-1t,native-1t-js,native-cpu,torch,torch-1t]
  *     [--optimizer fused,unfused,tfjs]
+ *
+ * A path may name its own optimiser, `path:optimizer` (e.g. `portable-js:unfused`, the portable tier
+ * as it was before the SIMD kernels and the fused step), overriding `--optimizer` for that path.
+ * `-js` paths run with `HG_WASM_SIMD=0` (the JavaScript passes in place of the SIMD kernels).
  *
  * The step is lib/training/train.ts' step: loss, gradients, Adam, then the EMA of the weights. The
  * optimiser (`--optimizer`, a list: one column per tfjs path and optimiser) is `fused` (default;
@@ -38,7 +42,9 @@ type PathName =
   | "portable"
   | "portable-js"
   | "native"
+  | "native-js"
   | "native-1t"
+  | "native-1t-js"
   | "native-cpu"
   | "torch"
   | "torch-1t";
@@ -53,7 +59,9 @@ const PATH_LABEL: Record<PathName, string> = {
   portable: "wasm + portable kernels",
   "portable-js": "wasm + portable kernels, no SIMD kernels",
   native: "wasm + BLAS kernels",
+  "native-js": "wasm + BLAS kernels, no SIMD kernels",
   "native-1t": "wasm + BLAS kernels, 1 BLAS thread",
+  "native-1t-js": "wasm + BLAS kernels, 1 BLAS thread, no SIMD kernels",
   "native-cpu": "cpu + BLAS kernels",
   torch: "PyTorch (2 threads)",
   "torch-1t": "PyTorch (1 thread)",
@@ -314,7 +322,7 @@ async function _runCase(c: Case): Promise<CaseResult> {
     : new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", _SELF, "--worker", JSON.stringify(c)],
       stderr: "inherit",
-      env: c.path === "portable-js" ? { HG_WASM_SIMD: "0" } : {},
+      env: c.path.endsWith("-js") ? { HG_WASM_SIMD: "0" } : {},
     });
   let out: Deno.CommandOutput;
   try {
@@ -373,15 +381,23 @@ function _isTorch(p: PathName): boolean {
   return p.startsWith("torch");
 }
 
-function _columns(paths: PathName[], optimizers: OptimizerName[]): Column[] {
+function _columns(specs: string[], optimizers: OptimizerName[]): Column[] {
   const cols: Column[] = [];
-  for (const path of paths) {
+  const tagged = specs.some((s) => s.includes(":")) || optimizers.length > 1;
+  for (const spec of specs) {
+    const [path, own] = spec.split(":") as [PathName, OptimizerName | undefined];
+    if (!(path in PATH_LABEL)) throw new Error(`bench/train_bench.ts: unknown path '${path}'`);
+    if (own !== undefined && !OPTIMIZERS.includes(own)) {
+      throw new Error(
+        `bench/train_bench.ts: unknown optimizer '${own}' in '${spec}' (${OPTIMIZERS.join(", ")})`,
+      );
+    }
     if (_isTorch(path)) {
       cols.push({ path, optimizer: optimizers[0], label: PATH_LABEL[path] });
       continue;
     }
-    for (const optimizer of optimizers) {
-      const label = optimizers.length > 1 ? `${PATH_LABEL[path]} [${optimizer}]` : PATH_LABEL[path];
+    for (const optimizer of own !== undefined ? [own] : optimizers) {
+      const label = tagged ? `${PATH_LABEL[path]} [${optimizer}]` : PATH_LABEL[path];
       cols.push({ path, optimizer, label });
     }
   }
@@ -442,20 +458,20 @@ async function _main(): Promise<void> {
   const nets = values.nets.split(",");
   const resList = values.res.split(",").map(Number);
   const batch = Number(values.batch);
-  let paths = values.paths.split(",") as PathName[];
-  for (const p of paths) if (!(p in PATH_LABEL)) throw new Error(`bench/train_bench.ts: unknown path '${p}'`);
+  let specs = values.paths.split(",");
   const optimizers = values.optimizer.split(",") as OptimizerName[];
   for (const o of optimizers) {
     if (!OPTIMIZERS.includes(o)) {
       throw new Error(`bench/train_bench.ts: unknown optimizer '${o}' (${OPTIMIZERS.join(", ")})`);
     }
   }
-  const torchEma = optimizers.some((o) => o !== "tfjs");
-  if (paths.some(_isTorch) && !_torchAvailable()) {
+  const torchEma = optimizers.some((o) => o !== "tfjs") ||
+    specs.some((s) => s.includes(":") && !s.endsWith(":tfjs"));
+  if (specs.some((s) => _isTorch(s as PathName)) && !_torchAvailable()) {
     _log("PyTorch not importable with /usr/bin/python3: skipping the torch columns");
-    paths = paths.filter((p) => !_isTorch(p));
+    specs = specs.filter((s) => !_isTorch(s as PathName));
   }
-  const cols = _columns(paths, optimizers);
+  const cols = _columns(specs, optimizers);
   const loadBefore = _load();
   const results = new Map<string, CaseResult>();
   const repeat = Number(values.repeat);
@@ -478,7 +494,7 @@ async function _main(): Promise<void> {
             warmup: Number(values.warmup),
             profile: rep === repeat - 1 && !values["no-profile"] && col.path !== "shipped",
             seed: 1234,
-            threads: col.path.endsWith("-1t") ? 1 : 2,
+            threads: col.path.includes("-1t") ? 1 : 2,
             unetModule: values["unet-module"],
           };
           _log(`case ${net}@${res} B=${batch} on ${col.label} (repeat ${rep + 1}/${repeat})`);
@@ -502,23 +518,25 @@ async function _main(): Promise<void> {
   lines.push("");
   lines.push(`Load average before/after: ${loadBefore} / ${loadAfter} (2 shared cores: rough numbers).`);
   lines.push("");
-  const ref = cols.find((c) => c.path === "torch-1t") ?? cols.find((c) => c.path === "torch");
-  const ratios = ref ? cols.filter((c) => !_isTorch(c.path) && c.path !== "shipped") : [];
+  const refs = cols.filter((c) => _isTorch(c.path));
+  const tfjsCols = cols.filter((c) => !_isTorch(c.path) && c.path !== "shipped");
+  const ratios = refs.flatMap((ref) => tfjsCols.map((c) => [c, ref]));
   const head = ["net", "res", "params", ...cols.map((c) => c.label)];
-  head.push(...ratios.map((c) => `${c.label} / ${ref!.label}`));
+  head.push(...ratios.map(([c, ref]) => `${c.label} / ${ref.label}`));
   lines.push(`| ${head.join(" | ")} |`);
   lines.push(`| ${head.map(() => "---").join(" | ")} |`);
   for (const net of nets) {
     for (const res of resList) {
       const row = cols.map((c) => results.get(_colKey(net, res, c)));
       const params = row.find((r) => r?.params !== undefined)?.params ?? "?";
-      const torch = ref ? results.get(_colKey(net, res, ref)) : undefined;
       const cells = [
         net,
         `${res}×${res}`,
         String(params),
         ...row.map((r) => _cell(r, batch)),
-        ...ratios.map((c) => _ratio(results.get(_colKey(net, res, c)), torch)),
+        ...ratios.map(([c, ref]) =>
+          _ratio(results.get(_colKey(net, res, c)), results.get(_colKey(net, res, ref)))
+        ),
       ];
       lines.push(`| ${cells.join(" | ")} |`);
     }
