@@ -10,9 +10,11 @@ import {
   disposeTrainState,
   learningRate,
   stateDenoiser,
+  train,
   trainConfig,
   type TrainState,
 } from "../../lib/training/train.ts";
+import { batch, type ImageSet } from "../../lib/types.ts";
 import { testBackend } from "./_backend.ts";
 
 const NET: UNetConfig = { resolution: 8, channels: 1, baseChannels: 4, attention: false, dropout: 0 };
@@ -142,4 +144,26 @@ Deno.test("fusedAdamEmaStep: mismatched lists and shapes are named", async () =>
   assert.throws(() => fusedAdamEmaStep([a], [b], [a], [a], [a], 1, 0.1, 0.9), /fusedtest\/a/);
   assert.throws(() => fusedAdamEmaStep([a], [a], [a], [a], [a], 0, 0.1, 0.9), /t must be ≥ 1/);
   tf.dispose([a, b]);
+});
+
+Deno.test("train: the WebAssembly SIMD kernels on and off (HG_WASM_SIMD=0) give the same weights bit for bit", async () => {
+  const backend = await testBackend();
+  if (backend !== "wasm") return;
+  const cfg = trainConfig({ seed: 11, steps: 4, batchSize: B, warmupImages: 64 });
+  const n = 32;
+  const rng = new Rng(4);
+  const pixels = Float64Array.from({ length: n * 64 }, () => 2 * rng.uniform() - 1);
+  const data: ImageSet = { ...batch(n, 64, pixels), name: "random 8×8", height: 8, width: 8, channels: 1 };
+  const on = createTrainState(NET, cfg);
+  await train(on, data, { log: false });
+  Deno.env.set("HG_WASM_SIMD", "0");
+  const off = createTrainState(NET, cfg);
+  try {
+    await train(off, data, { log: false });
+  } finally {
+    Deno.env.delete("HG_WASM_SIMD");
+  }
+  assert.equal(firstDiff(groups(on), groups(off)), -1);
+  disposeTrainState(on);
+  disposeTrainState(off);
 });
