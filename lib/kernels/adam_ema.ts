@@ -66,9 +66,10 @@ export function adamEmaScalars(
 }
 
 /**
- * The fused step in JavaScript over elements [0, n) from `g`: `m` and `v` in place, θ read from `p`
- * and written to `pOut`, θ_ema read from `e` and written to `eOut` (by default in place). The views
- * are float32, at least n long, and overlap only where an output is its own input.
+ * The fused step in JavaScript over elements [0, n) from `g`: θ read from `p` and written to `pOut`,
+ * θ_ema from `e` to `eOut`, the moments from `m`, `v` to `out.m`, `out.v` (each output by default its
+ * input: in place). The views are float32, at least n long, and overlap only where an output is its
+ * own input.
  */
 export function adamEmaPass(
   p: Float32Array,
@@ -80,15 +81,18 @@ export function adamEmaPass(
   k: AdamEmaScalars,
   pOut: Float32Array = p,
   eOut: Float32Array = e,
+  out: { m: Float32Array; v: Float32Array } = { m, v },
 ): void {
+  const mOut = out.m;
+  const vOut = out.v;
   const f = Math.fround;
   const { beta1, oneMinusBeta1, beta2, oneMinusBeta2, c1, c2, epsilon, lr, emaBeta } = k;
   for (let i = 0; i < n; i++) {
     const gi = g[i];
     const mi = f(f(m[i] * beta1) + f(gi * oneMinusBeta1));
     const vi = f(f(v[i] * beta2) + f(f(gi * gi) * oneMinusBeta2));
-    m[i] = mi;
-    v[i] = vi;
+    mOut[i] = mi;
+    vOut[i] = vi;
     const upd = f(f(mi * c1) / f(f(Math.sqrt(f(vi * c2))) + epsilon));
     const pi = f(p[i] - f(upd * lr));
     pOut[i] = pi;

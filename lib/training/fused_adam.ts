@@ -7,9 +7,11 @@
  * Where the step runs:
  * - `wasm` backend: on the variables' own memory in the WebAssembly heap (no copies, no kernels), with
  *   the WebAssembly SIMD kernel of lib/kernels/wasm/ when it instantiates and the JavaScript pass
- *   otherwise. The moments are updated in place; θ and θ_ema are written to new buffers that the
- *   variables then point to (`assign`, no kernel), because tfjs-backend-wasm caches XNNPACK operators
- *   with packed weights per tensor: a weight changed in place would not be seen by Conv2D or MatMul;
+ *   otherwise. θ and θ_ema are written to new buffers that the variables then point to (`assign`, no
+ *   kernel), because tfjs-backend-wasm caches XNNPACK operators with packed weights per tensor: a
+ *   weight changed in place would not be seen by Conv2D or MatMul. The moments are updated in place
+ *   when no other tensor shares their buffer (the backend's reference count is 1; lib/kernels/
+ *   identity.ts makes clones share), else into new buffers too;
  * - any other backend, or when two state tensors share memory (e.g. on `cpu`, where `tf.tensor`
  *   keeps the caller's array): on copies, then `assign` — correct anywhere, not fast.
  *
@@ -113,29 +115,34 @@ export function fusedAdamEmaStep(
     const be = tf.backend() as _AnyBackend;
     const offs = _heapOffsets(be, [params, grads, m, v, ema]);
     if (offs !== null) {
-      // New buffers for θ and θ_ema (allocated before anything reads the heap: it may grow).
-      const pNew: tf.TensorInfo[] = params.map((x) => be.makeOutput(x.shape, "float32"));
-      const eNew: tf.TensorInfo[] = ema.map((x) => be.makeOutput(x.shape, "float32"));
+      // New buffers for θ and θ_ema, and for a moment whose buffer another tensor shares (allocated
+      // before anything reads the heap: it may grow).
+      const fresh = (x: tf.Tensor) => be.makeOutput(x.shape, "float32") as tf.TensorInfo;
+      const shared = (x: tf.Tensor) => be.refCount(x.dataId) !== 1;
+      const pNew = params.map(fresh);
+      const eNew = ema.map(fresh);
+      const mNew = m.map((x) => shared(x) ? fresh(x) : null);
+      const vNew = v.map((x) => shared(x) ? fresh(x) : null);
       const off = (info: tf.TensorInfo) => be.dataIdMap.get(info.dataId).memoryOffset as number;
       const simd = opts.kernel === "js" ? null : wasmSimdKernels(be);
-      if (simd !== null) {
-        for (let i = 0; i < n; i++) {
-          const [p, g, mi, vi, e] = offs.map((o) => o[i]);
-          simd.adamEma(p, off(pNew[i]), g, mi, vi, e, off(eNew[i]), params[i].size, k);
-        }
-      } else {
-        const buf = be.wasm.HEAPU8.buffer as ArrayBuffer;
-        for (let i = 0; i < n; i++) {
-          const s = params[i].size;
-          const [p, g, mi, vi, e] = offs.map((o) => new Float32Array(buf, o[i], s));
-          const pOut = new Float32Array(buf, off(pNew[i]), s);
-          const eOut = new Float32Array(buf, off(eNew[i]), s);
-          adamEmaPass(p, g, mi, vi, e, s, k, pOut, eOut);
+      for (let i = 0; i < n; i++) {
+        const s = params[i].size;
+        const [p, g, mi, vi, e] = offs.map((o) => o[i]);
+        const [po, eo] = [off(pNew[i]), off(eNew[i])];
+        const mo = mNew[i] === null ? mi : off(mNew[i]!);
+        const vo = vNew[i] === null ? vi : off(vNew[i]!);
+        if (simd !== null) simd.adamEma(p, po, g, mi, mo, vi, vo, e, eo, s, k);
+        else {
+          const buf = be.wasm.HEAPU8.buffer as ArrayBuffer;
+          const f = (o: number) => new Float32Array(buf, o, s);
+          adamEmaPass(f(p), f(g), f(mi), f(vi), f(e), s, k, f(po), f(eo), { m: f(mo), v: f(vo) });
         }
       }
       for (let i = 0; i < n; i++) {
         _swap(params[i], pNew[i], be);
         _swap(ema[i], eNew[i], be);
+        if (mNew[i] !== null) _swap(m[i], mNew[i]!, be);
+        if (vNew[i] !== null) _swap(v[i], vNew[i]!, be);
       }
       return simd !== null ? "wasm-simd" : "wasm-js";
     }

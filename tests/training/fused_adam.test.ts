@@ -167,3 +167,24 @@ Deno.test("train: the WebAssembly SIMD kernels on and off (HG_WASM_SIMD=0) give 
   disposeTrainState(on);
   disposeTrainState(off);
 });
+
+Deno.test("fusedAdamEmaStep: a tensor sharing a moment's or a weight's buffer (a clone) keeps its values", async () => {
+  const backend = await testBackend();
+  const p = tf.variable(tf.tensor1d([1, 2, 3, 4, 5]), true);
+  const e = tf.variable(tf.tensor1d([1, 2, 3, 4, 5]), false);
+  const m = tf.variable(tf.tensor1d([0.1, 0.2, 0.3, 0.4, 0.5]), false);
+  const v = tf.variable(tf.tensor1d([0.01, 0.02, 0.03, 0.04, 0.05]), false);
+  const clones = [p, e, m, v].map((x) => tf.clone(x)); // on wasm these share the buffers (lib/kernels/identity.ts)
+  const before = clones.map((c) => Array.from(c.dataSync()));
+  const g = tf.tensor1d([1, -1, 2, -2, 3]);
+  assert.equal(
+    fusedAdamEmaStep([p], [g], [m], [v], [e], 1, 0.1, 0.9),
+    backend === "wasm" ? "wasm-simd" : "copy-js",
+  );
+  clones.forEach((c, i) => assert.deepEqual(Array.from(c.dataSync()), before[i], `clone ${i} changed`));
+  assert.notDeepEqual(Array.from(m.dataSync()), before[2], "m moved");
+  // A second step, now with unshared moments (updated in place), still leaves the clones alone.
+  fusedAdamEmaStep([p], [g], [m], [v], [e], 2, 0.1, 0.9);
+  clones.forEach((c, i) => assert.deepEqual(Array.from(c.dataSync()), before[i], `clone ${i} changed`));
+  tf.dispose([p, e, m, v, g, ...clones]);
+});

@@ -15,15 +15,17 @@ import { KERNELS_WASM_BASE64 } from "./_kernels_wasm.ts";
 /** The kernels bound to one backend's memory. */
 export interface WasmSimdKernels {
   /**
-   * Fused Adam + EMA over `n` floats at byte offsets (lib/kernels/adam_ema.ts): m, v in place, θ from
-   * p to pOut, θ_ema from e to eOut.
+   * Fused Adam + EMA over `n` floats at byte offsets (lib/kernels/adam_ema.ts): θ from p to pOut, m
+   * from m to mOut, v to vOut, θ_ema from e to eOut (an output may be its input).
    */
   adamEma(
     p: number,
     pOut: number,
     g: number,
     m: number,
+    mOut: number,
     v: number,
+    vOut: number,
     e: number,
     eOut: number,
     n: number,
@@ -101,13 +103,15 @@ export function wasmSimdKernels(backend: object): WasmSimdKernels | null {
         gnAffine: gn.gnAffine,
         gnGrad1: gn.gnGrad1,
         gnGrad2: gn.gnGrad2,
-        adamEma: (p, pOut, g, m, v, e, eOut, n, s) =>
+        adamEma: (p, pOut, g, m, mOut, v, vOut, e, eOut, n, s) =>
           adamEma(
             p,
             pOut,
             g,
             m,
+            mOut,
             v,
+            vOut,
             e,
             eOut,
             n,

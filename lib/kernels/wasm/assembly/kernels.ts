@@ -4,16 +4,18 @@
 // (the memory belongs to tfjs); constants are splatted once, before each loop.
 
 /**
- * Fused Adam + EMA over n float32 elements from g: m and v in place, θ from p to pOut and θ_ema from e
- * to eOut (either may equal its input), with the float32 operations of lib/kernels/adam_ema.ts
- * `adamEmaPass` in the same order (same bits).
+ * Fused Adam + EMA over n float32 elements from g: each of θ (p), m, v and θ_ema (e) read from its
+ * input and written to its output (which may be the input), with the float32 operations of
+ * lib/kernels/adam_ema.ts `adamEmaPass` in the same order (same bits).
  */
 export function adamEma(
   p: usize,
   pOut: usize,
   g: usize,
   m: usize,
+  mOut: usize,
   v: usize,
+  vOut: usize,
   e: usize,
   eOut: usize,
   n: i32,
@@ -43,8 +45,8 @@ export function adamEma(
     const gi = v128.load(g + o);
     const mi = f32x4.add(f32x4.mul(v128.load(m + o), vb1), f32x4.mul(gi, va1));
     const vi = f32x4.add(f32x4.mul(v128.load(v + o), vb2), f32x4.mul(f32x4.mul(gi, gi), va2));
-    v128.store(m + o, mi);
-    v128.store(v + o, vi);
+    v128.store(mOut + o, mi);
+    v128.store(vOut + o, vi);
     const upd = f32x4.div(f32x4.mul(mi, vc1), f32x4.add(f32x4.sqrt(f32x4.mul(vi, vc2)), veps));
     const pi = f32x4.sub(v128.load(p + o), f32x4.mul(upd, vlr));
     v128.store(pOut + o, pi);
@@ -55,8 +57,8 @@ export function adamEma(
     const gi = load<f32>(g + o);
     const mi: f32 = load<f32>(m + o) * beta1 + gi * oneMinusBeta1;
     const vi: f32 = load<f32>(v + o) * beta2 + (gi * gi) * oneMinusBeta2;
-    store<f32>(m + o, mi);
-    store<f32>(v + o, vi);
+    store<f32>(mOut + o, mi);
+    store<f32>(vOut + o, vi);
     const upd: f32 = (mi * c1) / (Mathf.sqrt(vi * c2) + epsilon);
     const pi: f32 = load<f32>(p + o) - upd * lr;
     store<f32>(pOut + o, pi);
