@@ -1,7 +1,7 @@
 """PyTorch reference for bench/train_bench.ts: the same nets and Adam step, timed the same way.
 
 Usage (normally started by train_bench.ts): /usr/bin/python3 bench/torch_reference.py --json CASE
-where CASE is {"net", "res", "batch", "steps", "warmup", "profile", "seed", "threads"}. Prints one
+where CASE is {"net", "res", "batch", "steps", "warmup", "profile", "seed", "threads", "ema"}. Prints one
 line "RESULT {json}" on stdout (median ms per step, per-step times, parameter count, per-op profile
 in ms); progress goes to stderr. Runs on CASE["threads"] threads (torch.set_num_threads, default 2);
 NCHW, float32.
@@ -139,12 +139,19 @@ def make_step(case):
     else:
         raise SystemExit(f"bench/torch_reference.py: unknown net {net_name!r}")
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    # With case["ema"], each step also updates an EMA of the weights as EDM's training loop does
+    # (p_ema <- p.lerp(p_ema, beta) per tensor), like lib/training/train.ts.
+    ema = [p.detach().clone() for p in net.parameters()] if case.get("ema") else None
 
     def step():
         opt.zero_grad(set_to_none=True)
         loss = loss_fn()
         loss.backward()
         opt.step()
+        if ema is not None:
+            with torch.no_grad():
+                for p, e in zip(net.parameters(), ema):
+                    e.copy_(p.detach().lerp(e, 0.999))
         return loss.item()
 
     params = sum(p.numel() for p in net.parameters())

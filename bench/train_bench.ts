@@ -1,12 +1,24 @@
 /**
- * Training-step benchmark: ms per Adam step (median of N after warm-up) and images/s for small conv
- * nets on the tfjs paths — wasm as shipped, wasm + portable kernel replacements, native BLAS
- * (lib/kernels/) — and the same net and step in PyTorch (bench/torch_reference.py), with ratios,
- * plus a per-kernel profile of one step. Markdown on stdout, progress on stderr.
+ * Training-step benchmark: ms per training step (median of N after warm-up) and images/s for small
+ * conv nets on every tfjs tier — wasm as shipped, wasm + portable kernel replacements (with and
+ * without the WebAssembly SIMD kernels of lib/kernels/wasm/), native BLAS (lib/kernels/) — and the
+ * same net and step in PyTorch (bench/torch_reference.py), with ratios, plus a per-kernel profile of
+ * one step. Markdown on stdout, progress on stderr.
  *
  *   deno run -A bench/train_bench.ts [--nets convnet,unet8,unet16] [--res 16,28] [--batch 64]
  *     [--steps 10] [--warmup 3] [--repeat 1] [--no-profile] [--unet-module path.ts]
- *     [--paths shipped,portable,native,native-1t,native-cpu,torch,torch-1t]
+ *     [--paths shipped,portable,portable-js,native,native-js,native-1t,native-1t-js,native-cpu,torch,torch-1t]
+ *     [--optimizer fused,unfused,tfjs]
+ *
+ * A path may name its own optimiser, `path:optimizer` (e.g. `portable-js:unfused`, the portable tier
+ * as it was before the SIMD kernels and the fused step), overriding `--optimizer` for that path.
+ * `-js` paths run with `HG_WASM_SIMD=0` (the JavaScript passes in place of the SIMD kernels).
+ *
+ * The step is lib/training/train.ts' step: loss, gradients, Adam, then the EMA of the weights. The
+ * optimiser (`--optimizer`, a list: one column per tfjs path and optimiser) is `fused` (default;
+ * lib/training/fused_adam.ts, what train.ts runs), `unfused` (adamStep + emaUpdate as tfjs kernels,
+ * train.ts before the fused step) or `tfjs` (`tf.train.adam`, no EMA). PyTorch runs Adam and, unless
+ * the only optimiser is `tfjs`, EDM's EMA update (`p_ema.copy_(p.lerp(p_ema, β))` per tensor).
  *
  * Each (net, resolution, path) runs in its own process, so kernel registrations and memory do not
  * leak between cases. The machine is shared: numbers are rough, repeat and compare medians.
@@ -25,13 +37,31 @@ import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../lib/rng.ts";
 
 /** Where a step runs. */
-type PathName = "shipped" | "portable" | "native" | "native-1t" | "native-cpu" | "torch" | "torch-1t";
+type PathName =
+  | "shipped"
+  | "portable"
+  | "portable-js"
+  | "native"
+  | "native-js"
+  | "native-1t"
+  | "native-1t-js"
+  | "native-cpu"
+  | "torch"
+  | "torch-1t";
+
+/** The optimiser step of a tfjs path (see the module doc). */
+type OptimizerName = "fused" | "unfused" | "tfjs";
+
+const OPTIMIZERS: readonly OptimizerName[] = ["fused", "unfused", "tfjs"];
 
 const PATH_LABEL: Record<PathName, string> = {
   shipped: "wasm as shipped",
   portable: "wasm + portable kernels",
+  "portable-js": "wasm + portable kernels, no SIMD kernels",
   native: "wasm + BLAS kernels",
+  "native-js": "wasm + BLAS kernels, no SIMD kernels",
   "native-1t": "wasm + BLAS kernels, 1 BLAS thread",
+  "native-1t-js": "wasm + BLAS kernels, 1 BLAS thread, no SIMD kernels",
   "native-cpu": "cpu + BLAS kernels",
   torch: "PyTorch (2 threads)",
   "torch-1t": "PyTorch (1 thread)",
@@ -43,6 +73,10 @@ interface Case {
   res: number;
   batch: number;
   path: PathName;
+  /** Optimiser of a tfjs path. */
+  optimizer: OptimizerName;
+  /** PyTorch: update an EMA of the weights after Adam. */
+  ema: boolean;
   steps: number;
   warmup: number;
   profile: boolean;
@@ -65,6 +99,10 @@ interface CaseResult {
   profile?: Record<string, number>;
   /** Wall time of the profiled step. */
   profileStepMs?: number;
+  /** Backend kernels run in the profiled step. */
+  profileKernels?: number;
+  /** Median ms of the optimiser part of a step (tfjs paths). */
+  optMs?: number;
   threads?: number;
 }
 
@@ -204,19 +242,41 @@ async function _worker(c: Case): Promise<CaseResult> {
   await tf.ready();
   const net = await _makeNet(c);
   const params = net.vars.reduce((s, v) => s + v.size, 0);
-  const opt = tf.train.adam(1e-3);
+  const { fusedAdamEmaStep, unfusedAdamEmaStep } = await import("../lib/training/fused_adam.ts");
+  const state = (zero: boolean) =>
+    c.optimizer === "tfjs"
+      ? []
+      : net.vars.map((x) => tf.variable(zero ? tf.zerosLike(x) : tf.clone(x), false));
+  const [m, v, ema] = [state(true), state(true), state(false)];
+  const opt = c.optimizer === "tfjs" ? tf.train.adam(1e-3) : null;
+  let t = 0;
+  let optMs = 0;
   const step = () => {
-    const l = opt.minimize(net.loss, true, net.vars)!;
-    l.dataSync();
-    l.dispose();
+    const { value, grads } = tf.variableGrads(net.loss, net.vars);
+    value.dataSync();
+    value.dispose();
+    const t0 = performance.now();
+    if (opt !== null) opt.applyGradients(net.vars.map((x) => ({ name: x.name, tensor: grads[x.name] })));
+    else {
+      const g = net.vars.map((x) => grads[x.name]);
+      t++;
+      if (c.optimizer === "fused") fusedAdamEmaStep(net.vars, g, m, v, ema, t, 1e-3, 0.999);
+      else unfusedAdamEmaStep(net.vars, g, m, v, ema, t, 1e-3, 0.999);
+    }
+    optMs = performance.now() - t0;
+    tf.dispose(grads);
   };
   const stepMs: number[] = [];
+  const optTimes: number[] = [];
   try {
     for (let i = 0; i < c.warmup + c.steps; i++) {
       const t0 = performance.now();
       step();
       const dt = performance.now() - t0;
-      if (i >= c.warmup) stepMs.push(dt);
+      if (i >= c.warmup) {
+        stepMs.push(dt);
+        optTimes.push(optMs);
+      }
       _log(`${c.net}@${c.res} ${c.path}: step ${i + 1}/${c.warmup + c.steps} ${dt.toFixed(1)} ms`);
     }
   } catch (e) {
@@ -224,21 +284,34 @@ async function _worker(c: Case): Promise<CaseResult> {
   }
   let profile: Record<string, number> | undefined;
   let profileStepMs: number | undefined;
+  let profileKernels: number | undefined;
   if (c.profile) {
     const t0 = performance.now();
     const info = await tf.profile(step);
     profileStepMs = performance.now() - t0;
     profile = {};
+    profileKernels = 0;
     for (const k of info.kernels) {
       // tf.customGrad wraps its forward pass in a pseudo-kernel ("forward", "fusedConv2d__op", …)
       // whose inner kernels are profiled too: skip wrappers so nothing is counted twice.
       if (tf.getKernel(k.name, backendName) === undefined) continue;
+      profileKernels++;
       const ms = await k.kernelTimeMs;
       const t = typeof ms === "number" ? ms : 0;
       profile[k.name] = (profile[k.name] ?? 0) + t;
     }
   }
-  return { ok: true, params, stepMs, medianMs: _median(stepMs), kernels, profile, profileStepMs };
+  return {
+    ok: true,
+    params,
+    stepMs,
+    medianMs: _median(stepMs),
+    kernels,
+    profile,
+    profileStepMs,
+    profileKernels,
+    optMs: _median(optTimes),
+  };
 }
 
 // ---- main --------------------------------------------------------------------------------------------
@@ -249,6 +322,7 @@ async function _runCase(c: Case): Promise<CaseResult> {
     : new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", _SELF, "--worker", JSON.stringify(c)],
       stderr: "inherit",
+      env: c.path.endsWith("-js") ? { HG_WASM_SIMD: "0" } : {},
     });
   let out: Deno.CommandOutput;
   try {
@@ -296,23 +370,66 @@ function _ratio(a: CaseResult | undefined, b: CaseResult | undefined): string {
   return `${(a.medianMs! / b.medianMs!).toFixed(2)}×`;
 }
 
-function _profileTable(paths: PathName[], get: (p: PathName) => CaseResult, top = 14): string[] {
+/** A column of the tables: a path and, for tfjs paths, an optimiser. */
+interface Column {
+  path: PathName;
+  optimizer: OptimizerName;
+  label: string;
+}
+
+function _isTorch(p: PathName): boolean {
+  return p.startsWith("torch");
+}
+
+function _columns(specs: string[], optimizers: OptimizerName[]): Column[] {
+  const cols: Column[] = [];
+  const tagged = specs.some((s) => s.includes(":")) || optimizers.length > 1;
+  for (const spec of specs) {
+    const [path, own] = spec.split(":") as [PathName, OptimizerName | undefined];
+    if (!(path in PATH_LABEL)) throw new Error(`bench/train_bench.ts: unknown path '${path}'`);
+    if (own !== undefined && !OPTIMIZERS.includes(own)) {
+      throw new Error(
+        `bench/train_bench.ts: unknown optimizer '${own}' in '${spec}' (${OPTIMIZERS.join(", ")})`,
+      );
+    }
+    if (_isTorch(path)) {
+      cols.push({ path, optimizer: optimizers[0], label: PATH_LABEL[path] });
+      continue;
+    }
+    for (const optimizer of own !== undefined ? [own] : optimizers) {
+      const label = tagged ? `${PATH_LABEL[path]} [${optimizer}]` : PATH_LABEL[path];
+      cols.push({ path, optimizer, label });
+    }
+  }
+  return cols;
+}
+
+function _colKey(net: string, res: number, c: Column): string {
+  return `${net}|${res}|${c.path}|${_isTorch(c.path) ? "" : c.optimizer}`;
+}
+
+function _profileTable(cols: Column[], get: (c: Column) => CaseResult, top = 14): string[] {
   const totals = new Map<string, number>();
-  for (const p of paths) {
-    for (const [k, v] of Object.entries(get(p).profile!)) totals.set(k, Math.max(totals.get(k) ?? 0, v));
+  for (const c of cols) {
+    for (const [k, v] of Object.entries(get(c).profile!)) totals.set(k, Math.max(totals.get(k) ?? 0, v));
   }
   const names = [...totals.entries()].sort((a, b) => b[1] - a[1]).map(([k]) => k);
-  const sumOf = (p: PathName, ks: string[]) => ks.reduce((s, k) => s + (get(p).profile![k] ?? 0), 0);
-  const lines = [`| kernel | ${paths.map((p) => PATH_LABEL[p]).join(" | ")} |`];
-  lines.push(`| --- | ${paths.map(() => "---:").join(" | ")} |`);
-  for (const k of names.slice(0, top)) {
-    lines.push(`| ${k} | ${paths.map((p) => get(p).profile![k]?.toFixed(1) ?? "").join(" | ")} |`);
-  }
-  lines.push(`| (other kernels) | ${paths.map((p) => sumOf(p, names.slice(top)).toFixed(1)).join(" | ")} |`);
-  lines.push(`| all kernels | ${paths.map((p) => sumOf(p, names).toFixed(1)).join(" | ")} |`);
+  const sumOf = (c: Column, ks: string[]) => ks.reduce((s, k) => s + (get(c).profile![k] ?? 0), 0);
+  const row = (label: string, f: (c: Column) => string) => `| ${label} | ${cols.map(f).join(" | ")} |`;
+  const lines = [`| kernel | ${cols.map((c) => c.label).join(" | ")} |`];
+  lines.push(`| --- | ${cols.map(() => "---:").join(" | ")} |`);
+  for (const k of names.slice(0, top)) lines.push(row(k, (c) => get(c).profile![k]?.toFixed(1) ?? ""));
+  lines.push(row("(other kernels)", (c) => sumOf(c, names.slice(top)).toFixed(1)));
+  lines.push(row("all kernels", (c) => sumOf(c, names).toFixed(1)));
+  lines.push(row("step wall time (profiled)", (c) => get(c).profileStepMs!.toFixed(1)));
   lines.push(
-    `| step wall time (profiled) | ${paths.map((p) => get(p).profileStepMs!.toFixed(1)).join(" | ")} |`,
+    row("outside kernels (fused optimiser, JS, dispatch)", (c) => {
+      const r = get(c);
+      return r.profileKernels === undefined ? "" : (r.profileStepMs! - sumOf(c, names)).toFixed(1);
+    }),
   );
+  lines.push(row("kernels run", (c) => String(get(c).profileKernels ?? "")));
+  lines.push(row("optimiser part of a step (median, unprofiled)", (c) => get(c).optMs?.toFixed(1) ?? ""));
   return lines;
 }
 
@@ -325,7 +442,8 @@ async function _main(): Promise<void> {
       batch: { type: "string", default: "64" },
       steps: { type: "string", default: "10" },
       warmup: { type: "string", default: "3" },
-      paths: { type: "string", default: "shipped,portable,native,torch" },
+      paths: { type: "string", default: "shipped,portable,portable-js,native,torch" },
+      optimizer: { type: "string", default: "fused" },
       "no-profile": { type: "boolean", default: false },
       repeat: { type: "string", default: "1" },
       "unet-module": { type: "string" },
@@ -340,36 +458,46 @@ async function _main(): Promise<void> {
   const nets = values.nets.split(",");
   const resList = values.res.split(",").map(Number);
   const batch = Number(values.batch);
-  let paths = values.paths.split(",") as PathName[];
-  for (const p of paths) if (!(p in PATH_LABEL)) throw new Error(`bench/train_bench.ts: unknown path '${p}'`);
-  if (paths.includes("torch") && !_torchAvailable()) {
-    _log("PyTorch not importable with /usr/bin/python3: skipping the torch column");
-    paths = paths.filter((p) => p !== "torch");
+  let specs = values.paths.split(",");
+  const optimizers = values.optimizer.split(",") as OptimizerName[];
+  for (const o of optimizers) {
+    if (!OPTIMIZERS.includes(o)) {
+      throw new Error(`bench/train_bench.ts: unknown optimizer '${o}' (${OPTIMIZERS.join(", ")})`);
+    }
   }
+  const torchEma = optimizers.some((o) => o !== "tfjs") ||
+    specs.some((s) => s.includes(":") && !s.endsWith(":tfjs"));
+  if (specs.some((s) => _isTorch(s as PathName)) && !_torchAvailable()) {
+    _log("PyTorch not importable with /usr/bin/python3: skipping the torch columns");
+    specs = specs.filter((s) => !_isTorch(s as PathName));
+  }
+  const cols = _columns(specs, optimizers);
   const loadBefore = _load();
   const results = new Map<string, CaseResult>();
   const repeat = Number(values.repeat);
-  // Paths alternate within each repeat, so every path sees similar load from other work.
+  // Columns alternate within each repeat, so every column sees similar load from other work.
   for (let rep = 0; rep < repeat; rep++) {
     for (const net of nets) {
       for (const res of resList) {
-        for (const path of paths) {
-          const key = `${net}|${res}|${path}`;
+        for (const col of cols) {
+          const key = _colKey(net, res, col);
           const prev = results.get(key);
           if (prev !== undefined && !prev.ok) continue;
           const c: Case = {
             net,
             res,
             batch,
-            path,
+            path: col.path,
+            optimizer: col.optimizer,
+            ema: torchEma,
             steps: Number(values.steps),
             warmup: Number(values.warmup),
-            profile: rep === repeat - 1 && !values["no-profile"] && path !== "shipped",
+            profile: rep === repeat - 1 && !values["no-profile"] && col.path !== "shipped",
             seed: 1234,
-            threads: path.endsWith("-1t") ? 1 : 2,
+            threads: col.path.includes("-1t") ? 1 : 2,
             unetModule: values["unet-module"],
           };
-          _log(`case ${net}@${res} B=${batch} on ${PATH_LABEL[path]} (repeat ${rep + 1}/${repeat})`);
+          _log(`case ${net}@${res} B=${batch} on ${col.label} (repeat ${rep + 1}/${repeat})`);
           const r = await _runCase(c);
           if (!r.ok) _log(`  -> ${r.error}`);
           if (prev?.ok && r.ok) {
@@ -384,59 +512,50 @@ async function _main(): Promise<void> {
   const loadAfter = _load();
   const lines: string[] = [];
   lines.push(
-    `## Adam step, batch ${batch}: median of ${values.repeat} × ${values.steps} steps ` +
-      `(each run after ${values.warmup} warm-up steps)`,
+    `## Training step (loss, gradients, Adam${torchEma ? ", EMA" : ""}), batch ${batch}: median of ` +
+      `${values.repeat} × ${values.steps} steps (each run after ${values.warmup} warm-up steps)`,
   );
   lines.push("");
   lines.push(`Load average before/after: ${loadBefore} / ${loadAfter} (2 shared cores: rough numbers).`);
   lines.push("");
-  const head = ["net", "res", "params", ...paths.map((p) => PATH_LABEL[p])];
-  const ref: PathName | undefined = paths.includes("torch-1t")
-    ? "torch-1t"
-    : paths.includes("torch")
-    ? "torch"
-    : undefined;
-  const ratios = ref ? paths.filter((p) => !p.startsWith("torch") && p !== "shipped") : [];
-  head.push(...ratios.map((p) => `${p} / ${ref}`));
+  const refs = cols.filter((c) => _isTorch(c.path));
+  const tfjsCols = cols.filter((c) => !_isTorch(c.path) && c.path !== "shipped");
+  const ratios = refs.flatMap((ref) => tfjsCols.map((c) => [c, ref]));
+  const head = ["net", "res", "params", ...cols.map((c) => c.label)];
+  head.push(...ratios.map(([c, ref]) => `${c.label} / ${ref.label}`));
   lines.push(`| ${head.join(" | ")} |`);
   lines.push(`| ${head.map(() => "---").join(" | ")} |`);
   for (const net of nets) {
     for (const res of resList) {
-      const row = paths.map((p) => results.get(`${net}|${res}|${p}`));
+      const row = cols.map((c) => results.get(_colKey(net, res, c)));
       const params = row.find((r) => r?.params !== undefined)?.params ?? "?";
-      const torch = ref ? results.get(`${net}|${res}|${ref}`) : undefined;
-      lines.push(
-        `| ${
-          [
-            net,
-            `${res}×${res}`,
-            String(params),
-            ...row.map((r) => _cell(r, batch)),
-            ...ratios.map((p) => _ratio(results.get(`${net}|${res}|${p}`), torch)),
-          ].join(" | ")
-        } |`,
-      );
+      const cells = [
+        net,
+        `${res}×${res}`,
+        String(params),
+        ...row.map((r) => _cell(r, batch)),
+        ...ratios.map(([c, ref]) =>
+          _ratio(results.get(_colKey(net, res, c)), results.get(_colKey(net, res, ref)))
+        ),
+      ];
+      lines.push(`| ${cells.join(" | ")} |`);
     }
   }
   for (const net of nets) {
     for (const res of resList) {
-      const tfjsPaths = paths.filter((p) =>
-        !p.startsWith("torch") && results.get(`${net}|${res}|${p}`)?.profile
-      );
-      const torchPaths = paths.filter((p) =>
-        p.startsWith("torch") && results.get(`${net}|${res}|${p}`)?.profile
-      );
-      for (
-        const [label, group] of [["tf.profile", tfjsPaths], [
-          "torch.autograd.profiler, self CPU time",
-          torchPaths,
-        ]]
-      ) {
+      const got = (c: Column) => results.get(_colKey(net, res, c));
+      const tfjsCols = cols.filter((c) => !_isTorch(c.path) && got(c)?.profile);
+      const torchCols = cols.filter((c) => _isTorch(c.path) && got(c)?.profile);
+      const groups: [string, Column[]][] = [
+        ["tf.profile", tfjsCols],
+        ["torch.autograd.profiler, self CPU time", torchCols],
+      ];
+      for (const [label, group] of groups) {
         if (group.length === 0) continue;
         lines.push("");
         lines.push(`### Per-kernel time in one step: ${net} at ${res}×${res} (ms; ${label})`);
         lines.push("");
-        lines.push(..._profileTable(group as PathName[], (p) => results.get(`${net}|${res}|${p}`)!));
+        lines.push(..._profileTable(group, (c) => got(c)!));
       }
     }
   }

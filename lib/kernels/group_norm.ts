@@ -15,10 +15,15 @@
  * {@link groupNormAct} runs the kernel when the current backend has it (registered by
  * lib/kernels/mod.ts for wasm and cpu) and otherwise the same maths composed from tfjs ops.
  *
+ * On wasm the element passes run as WebAssembly SIMD kernels (lib/kernels/wasm/, `gn*`) in float64
+ * with the JavaScript passes' order of operations, so both give the same bits (`HG_WASM_SIMD=0`
+ * selects the JavaScript passes).
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { withOps } from "./backend_ops.ts";
+import { type BackendOps, withOps } from "./backend_ops.ts";
+import { heapOffset, type WasmSimdKernels, wasmSimdKernels } from "./wasm/mod.ts";
 
 /** Forward kernel name: inputs {x, gamma, beta}; outputs [y, mean, rstd] (mean, rstd: [n, groups]). */
 export const GROUP_NORM_ACT = "HgGroupNormAct";
@@ -114,6 +119,81 @@ function _affine(
   }
 }
 
+/** A float64 scratch of `slots` arrays of `c` on the wasm heap: allocate now, view after the last allocation. */
+function _scratch(ops: BackendOps, slots: number, c: number): () => { off: number[]; f64: Float64Array[] } {
+  const t = ops.alloc([2 * slots * c + 2]);
+  return () => {
+    const base = (heapOffset(ops.backend, t) + 7) & ~7;
+    // deno-lint-ignore no-explicit-any
+    const buf = (ops.backend as any).wasm.HEAPU8.buffer as ArrayBuffer;
+    const off = Array.from({ length: slots }, (_, i) => base + 8 * c * i);
+    return { off, f64: off.map((o) => new Float64Array(buf, o, c)) };
+  };
+}
+
+/** {@link _stats} with the element passes in WebAssembly SIMD (same bits). */
+function _statsSimd(
+  k: WasmSimdKernels,
+  xOff: number,
+  sc: { off: number[]; f64: Float64Array[] },
+  n: number,
+  hw: number,
+  c: number,
+  groups: number,
+  eps: number,
+) {
+  const kg = c / groups;
+  const cnt = hw * kg;
+  const mean = new Float64Array(n * groups);
+  const rstd = new Float64Array(n * groups);
+  const [acc, meanC] = sc.f64;
+  for (let b = 0; b < n; b++) {
+    const xb = xOff + 4 * b * hw * c;
+    k.gnSums(xb, sc.off[0], hw, c);
+    for (let g = 0; g < groups; g++) {
+      let s = 0;
+      for (let j = g * kg; j < (g + 1) * kg; j++) s += acc[j];
+      mean[b * groups + g] = s / cnt;
+    }
+    for (let j = 0; j < c; j++) meanC[j] = mean[b * groups + Math.floor(j / kg)];
+    k.gnSqDev(xb, sc.off[1], sc.off[0], hw, c);
+    for (let g = 0; g < groups; g++) {
+      let s = 0;
+      for (let j = g * kg; j < (g + 1) * kg; j++) s += acc[j];
+      rstd[b * groups + g] = 1 / Math.sqrt(s / cnt + eps);
+    }
+  }
+  return { mean, rstd };
+}
+
+/** {@link _affine} with the element pass in WebAssembly SIMD (scale and shift in slots 2 and 3). */
+function _affineSimd(
+  k: WasmSimdKernels,
+  xOff: number,
+  zOff: number,
+  sc: { off: number[]; f64: Float64Array[] },
+  n: number,
+  hw: number,
+  c: number,
+  groups: number,
+  mean: ArrayLike<number>,
+  rstd: ArrayLike<number>,
+  gamma: Float32Array,
+  beta: Float32Array,
+): void {
+  const kg = c / groups;
+  const scale = sc.f64[2];
+  const shift = sc.f64[3];
+  for (let b = 0; b < n; b++) {
+    for (let j = 0; j < c; j++) {
+      const g = b * groups + Math.floor(j / kg);
+      scale[j] = rstd[g] * gamma[j];
+      shift[j] = beta[j] - mean[g] * rstd[g] * gamma[j];
+    }
+    k.gnAffine(xOff + 4 * b * hw * c, zOff + 4 * b * hw * c, sc.off[2], sc.off[3], hw, c);
+  }
+}
+
 /** The forward kernel's config for `backendName` (any backend with Sigmoid and Multiply). */
 export function groupNormActConfig(backendName: string): tf.KernelConfig {
   return {
@@ -124,15 +204,27 @@ export function groupNormActConfig(backendName: string): tf.KernelConfig {
       const { groups, silu, epsilon } = attrs as unknown as GroupNormActAttrs;
       _check(x, gamma, beta, groups);
       const [n, h, w, c] = x.shape;
+      const simd = backendName === "wasm" ? wasmSimdKernels(backend) : null;
       return withOps(backendName, backend, (ops) => {
         const z = silu ? ops.alloc(x.shape) : ops.keep(ops.alloc(x.shape));
         const meanT = ops.keep(ops.alloc([n, groups]));
         const rstdT = ops.keep(ops.alloc([n, groups]));
+        const scratch = simd === null ? null : _scratch(ops, 4, c);
         const xv = ops.view(x);
-        const { mean, rstd } = _stats(xv, n, h * w, c, groups, epsilon);
-        ops.view(meanT).set(mean);
-        ops.view(rstdT).set(rstd);
-        _affine(xv, ops.view(z), n, h * w, c, groups, mean, rstd, ops.view(gamma), ops.view(beta));
+        if (simd !== null) {
+          const sc = scratch!();
+          const xo = heapOffset(backend, x);
+          const { mean, rstd } = _statsSimd(simd, xo, sc, n, h * w, c, groups, epsilon);
+          ops.view(meanT).set(mean);
+          ops.view(rstdT).set(rstd);
+          const [gv, bv] = [ops.view(gamma), ops.view(beta)];
+          _affineSimd(simd, xo, heapOffset(backend, z), sc, n, h * w, c, groups, mean, rstd, gv, bv);
+        } else {
+          const { mean, rstd } = _stats(xv, n, h * w, c, groups, epsilon);
+          ops.view(meanT).set(mean);
+          ops.view(rstdT).set(rstd);
+          _affine(xv, ops.view(z), n, h * w, c, groups, mean, rstd, ops.view(gamma), ops.view(beta));
+        }
         if (!silu) return [z, meanT, rstdT];
         const s = ops.run(tf.Sigmoid, { x: z });
         const y = ops.keep(ops.run(tf.Multiply, { a: z, b: s }));
@@ -155,6 +247,8 @@ export function groupNormActGradConfig(backendName: string): tf.KernelConfig {
       const hw = h * w;
       const k = c / groups;
       const cnt = hw * k;
+      const simd = backendName === "wasm" ? wasmSimdKernels(backend) : null;
+      if (simd !== null) return _gradSimd(simd, backendName, backend, inputs, attrs!);
       return withOps(backendName, backend, (ops) => {
         let z: tf.TensorInfo | null = null;
         let s: tf.TensorInfo | null = null;
@@ -254,6 +348,92 @@ export function groupNormActGradConfig(backendName: string): tf.KernelConfig {
       });
     },
   };
+}
+
+/** The backward kernel with its element passes in WebAssembly SIMD (same bits as the JavaScript one). */
+function _gradSimd(
+  k: WasmSimdKernels,
+  backendName: string,
+  backend: object,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap,
+): tf.TensorInfo[] {
+  const { dy, x, gamma, beta, mean, rstd } = inputs as Record<string, tf.TensorInfo>;
+  const { groups, silu } = attrs as unknown as GroupNormActAttrs;
+  const [n, h, w, c] = x.shape;
+  const hw = h * w;
+  const kg = c / groups;
+  const cnt = hw * kg;
+  const img = 4 * hw * c;
+  return withOps(backendName, backend, (ops) => {
+    let z: tf.TensorInfo | null = null;
+    let s: tf.TensorInfo | null = null;
+    if (silu) {
+      z = ops.alloc(x.shape);
+      const sc = _scratch(ops, 4, c);
+      const [mv, rv, gv, bv] = [mean, rstd, gamma, beta].map((t) => ops.view(t));
+      _affineSimd(k, heapOffset(backend, x), heapOffset(backend, z), sc(), n, hw, c, groups, mv, rv, gv, bv);
+      s = ops.run(tf.Sigmoid, { x: z });
+    }
+    const dx = ops.keep(ops.alloc(x.shape));
+    const dgamma = ops.keep(ops.alloc([c]));
+    const dbeta = ops.keep(ops.alloc([c]));
+    const sc = _scratch(ops, 9, c)();
+    const [mu, r, gam, sdg, sdb, s1, s2, su, sux] = sc.f64;
+    const [oMu, oR, oGam, oSdg, oSdb, oS1, oS2, oSu, oSux] = sc.off;
+    const [xo, dyo, dxo] = [x, dy, dx].map((t) => heapOffset(backend, t));
+    const zo = z === null ? 0 : heapOffset(backend, z);
+    const so = s === null ? 0 : heapOffset(backend, s);
+    const mv = ops.view(mean);
+    const rv = ops.view(rstd);
+    gam.set(ops.view(gamma));
+    const dg = new Float64Array(c);
+    const db = new Float64Array(c);
+    for (let b = 0; b < n; b++) {
+      for (let j = 0; j < c; j++) {
+        const g = b * groups + Math.floor(j / kg);
+        mu[j] = mv[g];
+        r[j] = rv[g];
+      }
+      const o = b * img;
+      k.gnGrad1(
+        dyo + o,
+        xo + o,
+        zo && zo + o,
+        so && so + o,
+        dxo + o,
+        oMu,
+        oR,
+        oGam,
+        oSdg,
+        oSdb,
+        oS1,
+        oS2,
+        hw,
+        c,
+      );
+      for (let j = 0; j < c; j++) {
+        dg[j] += sdg[j];
+        db[j] += sdb[j];
+      }
+      for (let g = 0; g < groups; g++) {
+        let a = 0;
+        let q = 0;
+        for (let j = g * kg; j < (g + 1) * kg; j++) {
+          a += s1[j];
+          q += s2[j];
+        }
+        for (let j = g * kg; j < (g + 1) * kg; j++) {
+          su[j] = a / cnt;
+          sux[j] = q / cnt;
+        }
+      }
+      k.gnGrad2(xo + o, dxo + o, oMu, oR, oSu, oSux, hw, c);
+    }
+    ops.view(dgamma).set(dg);
+    ops.view(dbeta).set(db);
+    return [dx, dgamma, dbeta];
+  });
 }
 
 /** The gradient of {@link GROUP_NORM_ACT}: runs {@link GROUP_NORM_ACT_GRAD}. */

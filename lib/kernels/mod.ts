@@ -11,7 +11,8 @@
  *   ResizeNearestNeighborGrad: JavaScript passes over the wasm heap where wasm's versions copy,
  *   transpose or index per element;
  * - HgGroupNormAct / HgGroupNormActGrad: a fused GroupNorm(+SiLU) and its gradient, used through
- *   {@link groupNormAct}.
+ *   {@link groupNormAct}; on wasm their element passes are WebAssembly SIMD kernels (lib/kernels/wasm/,
+ *   built from AssemblyScript by `deno task build:wasm`; same bits as the JavaScript passes).
  *
  * Native set (`{blas: true}` and OpenBLAS loads through lib/linalg/blas.ts): the portable set with
  * Conv2D, FusedConv2D (bias, linear), Conv2DBackpropInput, Conv2DBackpropFilter and BatchMatMul as

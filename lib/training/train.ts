@@ -40,8 +40,9 @@ import {
   validateUNetConfig,
 } from "../denoisers/unet.ts";
 import { drawTrainingNoise, EDM_LOSS_DEFAULTS, edmLoss } from "./loss.ts";
-import { ADAM_DEFAULTS, adamStep } from "./adam.ts";
-import { emaBeta, emaUpdate } from "./ema.ts";
+import { ADAM_DEFAULTS } from "./adam.ts";
+import { emaBeta } from "./ema.ts";
+import { fusedAdamEmaStep } from "./fused_adam.ts";
 import { type CheckpointManifest, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { registerTrainingGradients } from "./gradients.ts";
 import { finiteMean, type HistoryPoint, type Monitor } from "./history.ts";
@@ -513,11 +514,22 @@ export async function train(
       throw new TrainingDivergedError(s, loss, bad + where);
     }
     const g = state.params.map((v) => grads[v.name]);
-    adamStep(state.params, g, state.adamM, state.adamV, s + 1, learningRate(cfg, s), adamCfg);
+    // Adam then the EMA, fused (lib/training/fused_adam.ts: the same bits as adamStep + emaUpdate).
+    const beta = emaBeta(B, state.imagesSeen + B, cfg.emaHalflifeImages, cfg.emaRampup);
+    fusedAdamEmaStep(
+      state.params,
+      g,
+      state.adamM,
+      state.adamV,
+      state.ema,
+      s + 1,
+      learningRate(cfg, s),
+      beta,
+      adamCfg,
+    );
     tf.dispose(grads);
     state.step = s + 1;
     state.imagesSeen += B;
-    emaUpdate(state.ema, state.params, emaBeta(B, state.imagesSeen, cfg.emaHalflifeImages, cfg.emaRampup));
     if (state.earlyLosses.length < window) state.earlyLosses.push(loss);
     losses[s - startStep] = loss;
     if (opts.monitor) {

@@ -1,0 +1,135 @@
+/**
+ * The WebAssembly SIMD kernels (lib/kernels/wasm/assembly/kernels.ts, embedded by build.ts),
+ * instantiated on tfjs-backend-wasm's own memory so they work in place on tensors: a pointer is a
+ * tensor's `memoryOffset`. They allocate nothing, so the heap never grows under them, and they keep
+ * working after tfjs grows it (a WebAssembly memory grows in place).
+ *
+ * `HG_WASM_SIMD=0` turns them off (the JavaScript passes run instead), e.g. to compare the two.
+ *
+ * @module
+ */
+import type { AdamEmaScalars } from "../adam_ema.ts";
+import { decodeBase64 } from "./_base64.ts";
+import { KERNELS_WASM_BASE64 } from "./_kernels_wasm.ts";
+
+/** The kernels bound to one backend's memory. */
+export interface WasmSimdKernels {
+  /**
+   * Fused Adam + EMA over `n` floats at byte offsets (lib/kernels/adam_ema.ts): θ from p to pOut, m
+   * from m to mOut, v to vOut, θ_ema from e to eOut (an output may be its input).
+   */
+  adamEma(
+    p: number,
+    pOut: number,
+    g: number,
+    m: number,
+    mOut: number,
+    v: number,
+    vOut: number,
+    e: number,
+    eOut: number,
+    n: number,
+    k: AdamEmaScalars,
+  ): void;
+  /** GroupNorm passes over one image (assembly/kernels.ts; byte offsets, float64 channel arrays). */
+  gnSums(x: number, acc: number, hw: number, c: number): void;
+  /** Σ (x − mean[j])² per channel. */
+  gnSqDev(x: number, mean: number, acc: number, hw: number, c: number): void;
+  /** z = x·scale[j] + shift[j]. */
+  gnAffine(x: number, z: number, scale: number, shift: number, hw: number, c: number): void;
+  /** Backward pass 1 (s = 0: no SiLU). */
+  gnGrad1(
+    dy: number,
+    x: number,
+    z: number,
+    s: number,
+    du: number,
+    mu: number,
+    r: number,
+    gam: number,
+    sdg: number,
+    sdb: number,
+    s1: number,
+    s2: number,
+    hw: number,
+    c: number,
+  ): void;
+  /** Backward pass 2, in place on du. */
+  gnGrad2(x: number, du: number, mu: number, r: number, su: number, sux: number, hw: number, c: number): void;
+}
+
+/** Byte offset of a tensor's data on tfjs-backend-wasm's heap. */
+export function heapOffset(backend: object, info: { dataId: object }): number {
+  const off = (backend as _AnyBackend).dataIdMap?.get(info.dataId)?.memoryOffset;
+  if (typeof off !== "number") throw new Error("lib/kernels/wasm/mod.ts: a tensor has no wasm heap memory");
+  return off;
+}
+
+// deno-lint-ignore no-explicit-any
+type _AnyBackend = any;
+
+const _bound = new WeakMap<object, WasmSimdKernels | null>();
+let _module: WebAssembly.Module | null = null;
+
+function _enabled(): boolean {
+  try {
+    return Deno.env.get("HG_WASM_SIMD") !== "0";
+  } catch {
+    return true; // no env permission: default on
+  }
+}
+
+/**
+ * The kernels on `backend` (a started tfjs-backend-wasm instance), or null when they are turned off,
+ * the backend exposes no WebAssembly memory, or the module does not instantiate (no SIMD support).
+ */
+export function wasmSimdKernels(backend: object): WasmSimdKernels | null {
+  if (!_enabled()) return null;
+  if (_bound.has(backend)) return _bound.get(backend)!;
+  let k: WasmSimdKernels | null = null;
+  const memory = (backend as _AnyBackend).wasm?.asm?.memory;
+  if (memory instanceof WebAssembly.Memory) {
+    try {
+      _module ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
+      const ex = new WebAssembly.Instance(_module, { env: { memory } }).exports as Record<
+        string,
+        CallableFunction
+      >;
+      const adamEma = ex.adamEma;
+      const gn = ex as unknown as Omit<WasmSimdKernels, "adamEma">;
+      k = {
+        gnSums: gn.gnSums,
+        gnSqDev: gn.gnSqDev,
+        gnAffine: gn.gnAffine,
+        gnGrad1: gn.gnGrad1,
+        gnGrad2: gn.gnGrad2,
+        adamEma: (p, pOut, g, m, mOut, v, vOut, e, eOut, n, s) =>
+          adamEma(
+            p,
+            pOut,
+            g,
+            m,
+            mOut,
+            v,
+            vOut,
+            e,
+            eOut,
+            n,
+            s.beta1,
+            s.oneMinusBeta1,
+            s.beta2,
+            s.oneMinusBeta2,
+            s.c1,
+            s.c2,
+            s.epsilon,
+            s.lr,
+            s.emaBeta,
+          ),
+      };
+    } catch {
+      k = null;
+    }
+  }
+  _bound.set(backend, k);
+  return k;
+}
