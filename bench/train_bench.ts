@@ -1,12 +1,12 @@
 /**
  * Training-step benchmark: ms per Adam step (median of N after warm-up) and images/s for small conv
  * nets on the tfjs paths — wasm as shipped, wasm + portable kernel replacements, native BLAS
- * (lib/kernels/) — and the same net and step in PyTorch (bench/torch_reference.py), with ratios,
+ * (lib/kernels/), native with oneDNN convolutions (blocked layouts, or `dnnl-nhwc` on the NHWC buffers) — and the same net and step in PyTorch (bench/torch_reference.py), with ratios,
  * plus a per-kernel profile of one step. Markdown on stdout, progress on stderr.
  *
  *   deno run -A bench/train_bench.ts [--nets convnet,unet8,unet16] [--res 16,28] [--batch 64]
  *     [--steps 10] [--warmup 3] [--repeat 1] [--no-profile] [--unet-module path.ts]
- *     [--paths shipped,portable,native,native-1t,native-cpu,torch,torch-1t]
+ *     [--paths shipped,portable,native,dnnl,dnnl-nhwc,native-1t,dnnl-1t,native-cpu,torch,torch-1t]
  *
  * Each (net, resolution, path) runs in its own process, so kernel registrations and memory do not
  * leak between cases. The machine is shared: numbers are rough, repeat and compare medians.
@@ -21,17 +21,31 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import process from "node:process";
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../lib/rng.ts";
 
 /** Where a step runs. */
-type PathName = "shipped" | "portable" | "native" | "native-1t" | "native-cpu" | "torch" | "torch-1t";
+type PathName =
+  | "shipped"
+  | "portable"
+  | "native"
+  | "dnnl"
+  | "dnnl-nhwc"
+  | "dnnl-1t"
+  | "native-1t"
+  | "native-cpu"
+  | "torch"
+  | "torch-1t";
 
 const PATH_LABEL: Record<PathName, string> = {
   shipped: "wasm as shipped",
   portable: "wasm + portable kernels",
   native: "wasm + BLAS kernels",
+  dnnl: "wasm + oneDNN convs + BLAS",
+  "dnnl-nhwc": "wasm + oneDNN convs on NHWC + BLAS",
   "native-1t": "wasm + BLAS kernels, 1 BLAS thread",
+  "dnnl-1t": "wasm + oneDNN convs + BLAS, 1 thread",
   "native-cpu": "cpu + BLAS kernels",
   torch: "PyTorch (2 threads)",
   "torch-1t": "PyTorch (1 thread)",
@@ -60,6 +74,9 @@ interface CaseResult {
   params?: number;
   stepMs?: number[];
   medianMs?: number;
+  /** Process CPU time per measured step (all threads), ms: robust to other load on the machine. */
+  cpuMs?: number[];
+  medianCpuMs?: number;
   kernels?: string[];
   /** Kernel name → ms in the profiled step. */
   profile?: Record<string, number>;
@@ -192,13 +209,24 @@ async function _worker(c: Case): Promise<CaseResult> {
   if (backendName === "wasm") await import("@tensorflow/tfjs-backend-wasm");
   else await import("@tensorflow/tfjs-backend-cpu");
   registerTrainingGradients();
-  const native = c.path.startsWith("native");
-  const kernels = c.path === "shipped" ? [] : registerKernelReplacements(backendName, { blas: native });
+  const dnnl = c.path.startsWith("dnnl");
+  const native = c.path.startsWith("native") || dnnl;
+  if (dnnl) {
+    const { setDnnlLayout } = await import("../lib/kernels/dnnl_conv.ts");
+    setDnnlLayout(c.path === "dnnl-nhwc" ? "nhwc" : "blocked");
+  }
+  const kernels = c.path === "shipped" ? [] : registerKernelReplacements(backendName, { blas: native, dnnl });
   if (native) {
     if (!kernels.some((k) => k.endsWith(":blas"))) return { ok: false, error: "native BLAS did not load" };
+    if (dnnl && !kernels.some((k) => k.endsWith(":dnnl"))) return { ok: false, error: "oneDNN did not load" };
     const { setBlasThreads, blasInfo } = await import("../lib/linalg/blas.ts");
     setBlasThreads(c.threads);
     _log(`BLAS: ${blasInfo().version}, ${blasInfo().threads} threads`);
+    if (dnnl) {
+      const { describeDnnl, dnnlInfo, setDnnlThreads } = await import("../lib/kernels/dnnl.ts");
+      setDnnlThreads(c.threads);
+      _log(`convolutions: ${describeDnnl(dnnlInfo())}`);
+    }
   }
   if (!(await tf.setBackend(backendName))) return { ok: false, error: `backend ${backendName} failed` };
   await tf.ready();
@@ -211,12 +239,18 @@ async function _worker(c: Case): Promise<CaseResult> {
     l.dispose();
   };
   const stepMs: number[] = [];
+  const cpuMs: number[] = [];
   try {
     for (let i = 0; i < c.warmup + c.steps; i++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       step();
       const dt = performance.now() - t0;
-      if (i >= c.warmup) stepMs.push(dt);
+      const cu = process.cpuUsage(c0);
+      if (i >= c.warmup) {
+        stepMs.push(dt);
+        cpuMs.push((cu.user + cu.system) / 1000);
+      }
       _log(`${c.net}@${c.res} ${c.path}: step ${i + 1}/${c.warmup + c.steps} ${dt.toFixed(1)} ms`);
     }
   } catch (e) {
@@ -238,7 +272,17 @@ async function _worker(c: Case): Promise<CaseResult> {
       profile[k.name] = (profile[k.name] ?? 0) + t;
     }
   }
-  return { ok: true, params, stepMs, medianMs: _median(stepMs), kernels, profile, profileStepMs };
+  return {
+    ok: true,
+    params,
+    stepMs,
+    medianMs: _median(stepMs),
+    cpuMs,
+    medianCpuMs: _median(cpuMs),
+    kernels,
+    profile,
+    profileStepMs,
+  };
 }
 
 // ---- main --------------------------------------------------------------------------------------------
@@ -325,7 +369,7 @@ async function _main(): Promise<void> {
       batch: { type: "string", default: "64" },
       steps: { type: "string", default: "10" },
       warmup: { type: "string", default: "3" },
-      paths: { type: "string", default: "shipped,portable,native,torch" },
+      paths: { type: "string", default: "shipped,portable,native,dnnl,torch" },
       "no-profile": { type: "boolean", default: false },
       repeat: { type: "string", default: "1" },
       "unet-module": { type: "string" },
@@ -375,6 +419,8 @@ async function _main(): Promise<void> {
           if (prev?.ok && r.ok) {
             r.stepMs = [...prev.stepMs!, ...r.stepMs!];
             r.medianMs = _median(r.stepMs);
+            r.cpuMs = [...prev.cpuMs ?? [], ...r.cpuMs ?? []];
+            r.medianCpuMs = r.cpuMs.length > 0 ? _median(r.cpuMs) : undefined;
           }
           results.set(key, r);
         }
@@ -416,6 +462,29 @@ async function _main(): Promise<void> {
           ].join(" | ")
         } |`,
       );
+    }
+  }
+  if (ref) {
+    lines.push("");
+    lines.push(
+      "Process CPU time per step (ms, all threads; less sensitive to other load than wall time), and its ratio:",
+    );
+    lines.push("");
+    const cpuHead = ["net", "res", ...paths.map((p) => PATH_LABEL[p]), ...ratios.map((p) => `${p} / ${ref}`)];
+    lines.push(`| ${cpuHead.join(" | ")} |`);
+    lines.push(`| ${cpuHead.map(() => "---").join(" | ")} |`);
+    const cpuOf = (r: CaseResult | undefined) =>
+      r?.ok && r.medianCpuMs !== undefined ? r.medianCpuMs : undefined;
+    for (const net of nets) {
+      for (const res of resList) {
+        const torchCpu = cpuOf(results.get(`${net}|${res}|${ref}`));
+        const cells = paths.map((p) => cpuOf(results.get(`${net}|${res}|${p}`))?.toFixed(1) ?? "—");
+        const rs = ratios.map((p) => {
+          const v = cpuOf(results.get(`${net}|${res}|${p}`));
+          return v !== undefined && torchCpu !== undefined ? `${(v / torchCpu).toFixed(2)}×` : "—";
+        });
+        lines.push(`| ${[net, `${res}×${res}`, ...cells, ...rs].join(" | ")} |`);
+      }
     }
   }
   for (const net of nets) {

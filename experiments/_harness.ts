@@ -58,7 +58,9 @@ export async function startExperiment(
     );
   }
   const blas = loadBlas(o.blas, o.blasPath);
-  const backend = opts.network ? await initBackend(o.backend, { blas: blas.name !== "none" }) : null;
+  const backend = opts.network
+    ? await initBackend(o.backend, { blas: blas.name !== "none", dnnl: o.dnnl !== "off" })
+    : null;
   const outDir = join(o.out, profile.name, dataset);
   log(
     `${claim}: profile ${profile.name}, dataset ${dataset}, BLAS ${blas.name}` +
@@ -115,7 +117,8 @@ export async function finishExperiment(
   const provenance = await collectProvenance({
     backend: ctx.backend
       ? `${ctx.backend.name} (${ctx.backend.kernels.length} kernel replacements` +
-        `${ctx.backend.kernels.some((k) => k.endsWith(":blas")) ? ", native BLAS kernels" : ""})`
+        `${ctx.backend.kernels.some((k) => k.endsWith(":blas")) ? ", native BLAS kernels" : ""}` +
+        `${ctx.backend.details.conv ? `, convolutions: ${ctx.backend.details.conv}` : ""})`
       : "none",
     blas: describeBlas(blasInfo()),
   });

@@ -10,13 +10,15 @@
  *
  * Kernel replacements (lib/kernels/) are registered before the backend is selected: the portable set
  * (compositions of fast wasm kernels), or with `blas` the native set (convolutions and matmuls as
- * OpenBLAS sgemm calls on the wasm heap), which falls back to the portable set when no BLAS loads.
+ * OpenBLAS sgemm calls on the wasm heap), which falls back to the portable set when no BLAS loads; in
+ * the native set the convolutions run through oneDNN when `libdnnl.so.2` loads (unless `dnnl: false`).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { registerKernelReplacements } from "./kernels/mod.ts";
 import { blasInfo } from "./linalg/blas.ts";
+import { describeDnnl, dnnlInfo } from "./kernels/dnnl.ts";
 
 /** Backends selectable with `--backend`. */
 export const BACKENDS = ["wasm", "cpu", "tensorflow", "tensorflow-gpu"] as const;
@@ -75,18 +77,21 @@ let _current: BackendInfo | null = null;
 
 /**
  * Start backend `name` (default `wasm`) and return what was started. `blas` (default false) asks for
- * the native BLAS kernels; `importer` is for tests: it replaces the dynamic import of the native packages.
+ * the native BLAS kernels, `dnnl` (default: `blas`) oneDNN convolutions in that set; `importer` is for
+ * tests: it replaces the dynamic import of the native packages.
  */
 export async function initBackend(
   name: BackendName = "wasm",
-  opts: { importer?: _Importer; blas?: boolean } = {},
+  opts: { importer?: _Importer; blas?: boolean; dnnl?: boolean } = {},
 ): Promise<BackendInfo> {
   if (!(BACKENDS as readonly string[]).includes(name)) {
     throw new Error(`unknown backend '${name}'; choose one of: ${BACKENDS.join(", ")}`);
   }
   const blas = opts.blas ?? false;
+  const dnnl = opts.dnnl ?? blas;
   if (
-    _current?.name === name && tf.getBackend() === _tfName(name) && _current.details.blasRequested === blas
+    _current?.name === name && tf.getBackend() === _tfName(name) && _current.details.blasRequested === blas &&
+    _current.details.dnnlRequested === dnnl
   ) {
     return _current;
   }
@@ -104,7 +109,7 @@ export async function initBackend(
       throw new BackendUnavailableError(nativeBackendMessage(name, e), { cause: e });
     }
   }
-  const kernels = registerKernelReplacements(_tfName(name), { blas });
+  const kernels = registerKernelReplacements(_tfName(name), { blas, dnnl });
   const ok = await tf.setBackend(_tfName(name));
   if (!ok) throw new Error(`backend '${name}' failed to initialise`);
   await tf.ready();
@@ -113,11 +118,13 @@ export async function initBackend(
     details.threads = 1;
   }
   details.blasRequested = blas;
+  details.dnnlRequested = dnnl;
   if (kernels.some((k) => k.endsWith(":blas"))) {
     const info = blasInfo();
     details.blas = info.version ?? info.name;
     details.blasThreads = info.threads ?? 0;
   }
+  if (kernels.some((k) => k.endsWith(":dnnl"))) details.conv = describeDnnl(dnnlInfo());
   _current = { name, tfjs: tf.version_core, kernels, details };
   return _current;
 }
