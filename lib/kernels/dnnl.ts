@@ -11,6 +11,11 @@
  * Needs `--allow-ffi`; {@link loadDnnl} in `"auto"` mode prints one notice line on stderr when the
  * library cannot be loaded and leaves it unused.
  *
+ * Threads: Debian's build uses OpenMP (libgomp), one thread per core unless `OMP_NUM_THREADS` or
+ * {@link setDnnlThreads} says otherwise. On a machine shared with other busy processes, OpenMP's barriers
+ * wait for a descheduled thread: one thread (like `bench/train_bench.ts --paths dnnl-1t`) is then the
+ * safer choice.
+ *
  * @module
  */
 
