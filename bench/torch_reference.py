@@ -166,15 +166,19 @@ def main():
     torch.manual_seed(case["seed"])
     step, params = make_step(case)
     times = []
+    cpu = []
     n = case["warmup"] + case["steps"]
     for i in range(n):
         t0 = time.perf_counter()
+        c0 = time.process_time()
         step()
         dt = (time.perf_counter() - t0) * 1000
         if i >= case["warmup"]:
             times.append(dt)
+            cpu.append((time.process_time() - c0) * 1000)
         log(f"{case['net']}@{case['res']} torch: step {i + 1}/{n} {dt:.1f} ms")
     result = {"ok": True, "params": params, "stepMs": times, "medianMs": statistics.median(times),
+              "cpuMs": cpu, "medianCpuMs": statistics.median(cpu),
               "threads": torch.get_num_threads()}
     if case.get("profile"):
         t0 = time.perf_counter()

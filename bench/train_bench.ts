@@ -1,13 +1,13 @@
 /**
  * Training-step benchmark: ms per training step (median of N after warm-up) and images/s for small
  * conv nets on every tfjs tier — wasm as shipped, wasm + portable kernel replacements (with and
- * without the WebAssembly SIMD kernels of lib/kernels/wasm/), native BLAS (lib/kernels/) — and the
+ * without the WebAssembly SIMD kernels of lib/kernels/wasm/), native BLAS (lib/kernels/), native with oneDNN convolutions (`dnnl`, blocked layouts, or `dnnl-nhwc` on the NHWC buffers) — and the
  * same net and step in PyTorch (bench/torch_reference.py), with ratios, plus a per-kernel profile of
  * one step. Markdown on stdout, progress on stderr.
  *
  *   deno run -A bench/train_bench.ts [--nets convnet,unet8,unet16] [--res 16,28] [--batch 64]
  *     [--steps 10] [--warmup 3] [--repeat 1] [--no-profile] [--unet-module path.ts]
- *     [--paths shipped,portable,portable-js,native,native-js,native-1t,native-1t-js,native-cpu,torch,torch-1t]
+ *     [--paths shipped,portable,portable-js,native,native-js,dnnl,dnnl-nhwc,dnnl-1t,native-1t,native-1t-js,native-cpu,torch,torch-1t]
  *     [--optimizer fused,unfused,tfjs]
  *
  * A path may name its own optimiser, `path:optimizer` (e.g. `portable-js:unfused`, the portable tier
@@ -33,6 +33,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import process from "node:process";
 import * as tf from "@tensorflow/tfjs-core";
 import { Rng } from "../lib/rng.ts";
 
@@ -43,6 +44,9 @@ type PathName =
   | "portable-js"
   | "native"
   | "native-js"
+  | "dnnl"
+  | "dnnl-nhwc"
+  | "dnnl-1t"
   | "native-1t"
   | "native-1t-js"
   | "native-cpu"
@@ -62,6 +66,9 @@ const PATH_LABEL: Record<PathName, string> = {
   "native-js": "wasm + BLAS kernels, no SIMD kernels",
   "native-1t": "wasm + BLAS kernels, 1 BLAS thread",
   "native-1t-js": "wasm + BLAS kernels, 1 BLAS thread, no SIMD kernels",
+  dnnl: "wasm + oneDNN convs + BLAS",
+  "dnnl-nhwc": "wasm + oneDNN convs on NHWC + BLAS",
+  "dnnl-1t": "wasm + oneDNN convs + BLAS, 1 thread",
   "native-cpu": "cpu + BLAS kernels",
   torch: "PyTorch (2 threads)",
   "torch-1t": "PyTorch (1 thread)",
@@ -94,6 +101,9 @@ interface CaseResult {
   params?: number;
   stepMs?: number[];
   medianMs?: number;
+  /** Process CPU time per measured step (all threads), ms: robust to other load on the machine. */
+  cpuMs?: number[];
+  medianCpuMs?: number;
   kernels?: string[];
   /** Kernel name → ms in the profiled step. */
   profile?: Record<string, number>;
@@ -230,13 +240,24 @@ async function _worker(c: Case): Promise<CaseResult> {
   if (backendName === "wasm") await import("@tensorflow/tfjs-backend-wasm");
   else await import("@tensorflow/tfjs-backend-cpu");
   registerTrainingGradients();
-  const native = c.path.startsWith("native");
-  const kernels = c.path === "shipped" ? [] : registerKernelReplacements(backendName, { blas: native });
+  const dnnl = c.path.startsWith("dnnl");
+  const native = c.path.startsWith("native") || dnnl;
+  if (dnnl) {
+    const { setDnnlLayout } = await import("../lib/kernels/dnnl_conv.ts");
+    setDnnlLayout(c.path === "dnnl-nhwc" ? "nhwc" : "blocked");
+  }
+  const kernels = c.path === "shipped" ? [] : registerKernelReplacements(backendName, { blas: native, dnnl });
   if (native) {
     if (!kernels.some((k) => k.endsWith(":blas"))) return { ok: false, error: "native BLAS did not load" };
+    if (dnnl && !kernels.some((k) => k.endsWith(":dnnl"))) return { ok: false, error: "oneDNN did not load" };
     const { setBlasThreads, blasInfo } = await import("../lib/linalg/blas.ts");
     setBlasThreads(c.threads);
     _log(`BLAS: ${blasInfo().version}, ${blasInfo().threads} threads`);
+    if (dnnl) {
+      const { describeDnnl, dnnlInfo, setDnnlThreads } = await import("../lib/kernels/dnnl.ts");
+      setDnnlThreads(c.threads);
+      _log(`convolutions: ${describeDnnl(dnnlInfo())}`);
+    }
   }
   if (!(await tf.setBackend(backendName))) return { ok: false, error: `backend ${backendName} failed` };
   await tf.ready();
@@ -268,14 +289,18 @@ async function _worker(c: Case): Promise<CaseResult> {
   };
   const stepMs: number[] = [];
   const optTimes: number[] = [];
+  const cpuMs: number[] = [];
   try {
     for (let i = 0; i < c.warmup + c.steps; i++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       step();
       const dt = performance.now() - t0;
+      const cu = process.cpuUsage(c0);
       if (i >= c.warmup) {
         stepMs.push(dt);
         optTimes.push(optMs);
+        cpuMs.push((cu.user + cu.system) / 1000);
       }
       _log(`${c.net}@${c.res} ${c.path}: step ${i + 1}/${c.warmup + c.steps} ${dt.toFixed(1)} ms`);
     }
@@ -311,6 +336,8 @@ async function _worker(c: Case): Promise<CaseResult> {
     profileStepMs,
     profileKernels,
     optMs: _median(optTimes),
+    cpuMs,
+    medianCpuMs: _median(cpuMs),
   };
 }
 
@@ -442,7 +469,7 @@ async function _main(): Promise<void> {
       batch: { type: "string", default: "64" },
       steps: { type: "string", default: "10" },
       warmup: { type: "string", default: "3" },
-      paths: { type: "string", default: "shipped,portable,portable-js,native,torch" },
+      paths: { type: "string", default: "shipped,portable,portable-js,native,dnnl,torch" },
       optimizer: { type: "string", default: "fused" },
       "no-profile": { type: "boolean", default: false },
       repeat: { type: "string", default: "1" },
@@ -503,6 +530,8 @@ async function _main(): Promise<void> {
           if (prev?.ok && r.ok) {
             r.stepMs = [...prev.stepMs!, ...r.stepMs!];
             r.medianMs = _median(r.stepMs);
+            r.cpuMs = [...prev.cpuMs ?? [], ...r.cpuMs ?? []];
+            r.medianCpuMs = r.cpuMs.length > 0 ? _median(r.cpuMs) : undefined;
           }
           results.set(key, r);
         }
@@ -539,6 +568,34 @@ async function _main(): Promise<void> {
         ),
       ];
       lines.push(`| ${cells.join(" | ")} |`);
+    }
+  }
+  if (refs.length) {
+    lines.push("");
+    lines.push(
+      "Process CPU time per step (ms, all threads; less sensitive to other load than wall time), and its ratio:",
+    );
+    lines.push("");
+    const cpuHead = [
+      "net",
+      "res",
+      ...cols.map((c) => c.label),
+      ...ratios.map(([c, ref]) => `${c.label} / ${ref.label}`),
+    ];
+    lines.push(`| ${cpuHead.join(" | ")} |`);
+    lines.push(`| ${cpuHead.map(() => "---").join(" | ")} |`);
+    const cpuOf = (r: CaseResult | undefined) =>
+      r?.ok && r.medianCpuMs !== undefined ? r.medianCpuMs : undefined;
+    for (const net of nets) {
+      for (const res of resList) {
+        const cells = cols.map((c) => cpuOf(results.get(_colKey(net, res, c)))?.toFixed(1) ?? "—");
+        const rs = ratios.map(([c, ref]) => {
+          const v = cpuOf(results.get(_colKey(net, res, c)));
+          const t = cpuOf(results.get(_colKey(net, res, ref)));
+          return v !== undefined && t !== undefined ? `${(v / t).toFixed(2)}×` : "—";
+        });
+        lines.push(`| ${[net, `${res}×${res}`, ...cells, ...rs].join(" | ")} |`);
+      }
     }
   }
   for (const net of nets) {

@@ -92,7 +92,7 @@ export async function startExperiment(
   await checkOutWritable(join(o.out, profile.name, dataset));
   await sweepStale(join(o.out, profile.name, dataset));
   const blas = loadBlas(o.blas, o.blasPath);
-  const backend = opts.network ? await initBackend(o.backend, { blas: blas.name !== "none" }) : null;
+  const backend = opts.network ? await initBackend(o.backend, { blas: blas.name !== "none", dnnl: o.dnnl !== "off" }) : null;
   const outDir = join(
     o.out,
     profile.name,

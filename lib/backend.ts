@@ -14,7 +14,8 @@
  *
  * Kernel replacements (lib/kernels/) are registered before the backend is selected: the portable set
  * (compositions of fast wasm kernels), or with `blas` the native set (convolutions and matmuls as
- * OpenBLAS sgemm calls on the wasm heap), which falls back to the portable set when no BLAS loads.
+ * OpenBLAS sgemm calls on the wasm heap), which falls back to the portable set when no BLAS loads; in
+ * the native set the convolutions run through oneDNN when `libdnnl.so.2` loads (unless `dnnl: false`).
  *
  * @module
  */
@@ -22,6 +23,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { registerKernelReplacements } from "./kernels/mod.ts";
 import { blasInfo } from "./linalg/blas.ts";
 import { describeAdapter, findWebGpuAdapter, type GpuLike, NoWebGpuAdapterError } from "./webgpu.ts";
+import { describeDnnl, dnnlInfo } from "./kernels/dnnl.ts";
 
 /** Backends selectable with `--backend`. */
 export const BACKENDS = ["wasm", "cpu", "webgpu", "tensorflow", "tensorflow-gpu"] as const;
@@ -96,7 +98,7 @@ let _current: BackendInfo | null = null;
 
 /**
  * Start backend `name` (default `wasm`) and return what was started. `blas` (default false) asks for
- * the native BLAS kernels; `importer` and `gpu` are for tests: they replace the dynamic import of the
+ * the native BLAS kernels, `dnnl` (default: `blas`) oneDNN convolutions in that set; `importer` and `gpu` are for tests: they replace the dynamic import of the
  * native packages and `navigator.gpu`.
  *
  * @example
@@ -107,14 +109,16 @@ let _current: BackendInfo | null = null;
  */
 export async function initBackend(
   name: BackendName = "wasm",
-  opts: { importer?: _Importer; blas?: boolean; gpu?: GpuLike | null } = {},
+  opts: { importer?: _Importer; blas?: boolean; dnnl?: boolean; gpu?: GpuLike | null } = {},
 ): Promise<BackendInfo> {
   if (!(BACKENDS as readonly string[]).includes(name)) {
     throw new Error(`unknown backend '${name}'; choose one of: ${BACKENDS.join(", ")}`);
   }
   const blas = opts.blas ?? false;
+  const dnnl = opts.dnnl ?? blas;
   if (
-    _current?.name === name && tf.getBackend() === _tfName(name) && _current.details.blasRequested === blas
+    _current?.name === name && tf.getBackend() === _tfName(name) && _current.details.blasRequested === blas &&
+    _current.details.dnnlRequested === dnnl
   ) {
     return _current;
   }
@@ -142,7 +146,7 @@ export async function initBackend(
       throw new BackendUnavailableError(nativeBackendMessage(name, e), { cause: e });
     }
   }
-  const kernels = registerKernelReplacements(_tfName(name), { blas });
+  const kernels = registerKernelReplacements(_tfName(name), { blas, dnnl });
   const ok = await tf.setBackend(_tfName(name));
   if (!ok) {
     const on = typeof details.adapter === "string" ? ` on adapter ${details.adapter}` : "";
@@ -154,11 +158,13 @@ export async function initBackend(
     details.threads = 1;
   }
   details.blasRequested = blas;
+  details.dnnlRequested = dnnl;
   if (kernels.some((k) => k.endsWith(":blas"))) {
     const info = blasInfo();
     details.blas = info.version ?? info.name;
     details.blasThreads = info.threads ?? 0;
   }
+  if (kernels.some((k) => k.endsWith(":dnnl"))) details.conv = describeDnnl(dnnlInfo());
   _current = { name, tfjs: tf.version_core, kernels, details };
   return _current;
 }
@@ -170,7 +176,8 @@ export async function initBackend(
 export function describeBackend(info: BackendInfo): string {
   const blas = info.kernels.some((k) => k.endsWith(":blas")) ? ", native BLAS kernels" : "";
   const adapter = typeof info.details.adapter === "string" ? `; adapter ${info.details.adapter}` : "";
-  return `${info.name} (${info.kernels.length} kernel replacements${blas}${adapter})`;
+  const conv = info.details.conv ? `, convolutions: ${info.details.conv}` : "";
+  return `${info.name} (${info.kernels.length} kernel replacements${blas}${conv}${adapter})`;
 }
 
 /** The backend started last, or null. */

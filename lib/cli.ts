@@ -18,6 +18,8 @@ export interface CommonOptions {
   blas: "auto" | "openblas" | "off";
   /** Path to a BLAS shared library (overrides the default libopenblas.so.0). */
   blasPath?: string;
+  /** oneDNN convolutions in the native tier: `auto` (when libdnnl.so.2 loads) or `off`. */
+  dnnl: "auto" | "off";
   /** Ignore cached trained denoisers and train again. */
   retrain: boolean;
   /** Directory the results go to. */
@@ -50,6 +52,7 @@ export function parseCommon(args: string[], defaults: { profile?: string } = {})
   if (!["auto", "openblas", "off"].includes(v.blas!)) {
     throw new Error(`--blas ${v.blas}: choose one of auto, openblas, off`);
   }
+  if (!["auto", "off"].includes(v.dnnl!)) throw new Error(`--dnnl ${v.dnnl}: choose one of auto, off`);
   if (v.blas === "off" && v["blas-path"] !== undefined) {
     throw new Error(
       `--blas off --blas-path ${v["blas-path"]}: a BLAS path with the BLAS turned off; drop one`,
@@ -71,6 +74,7 @@ export function parseCommon(args: string[], defaults: { profile?: string } = {})
     backend: v.backend as BackendName,
     blas: v.blas as CommonOptions["blas"],
     blasPath: v["blas-path"],
+    dnnl: v.dnnl as CommonOptions["dnnl"],
     retrain: v.retrain!,
     out: v.out!,
     dataDir: v["data-dir"],
@@ -89,6 +93,7 @@ function _parse(args: string[], defaults: { profile?: string }) {
       backend: { type: "string", default: "wasm" },
       blas: { type: "string", default: "auto" },
       "blas-path": { type: "string" },
+      dnnl: { type: "string", default: "auto" },
       retrain: { type: "boolean", default: false },
       out: { type: "string", default: "results/latest" },
       "data-dir": { type: "string" },

@@ -8,6 +8,7 @@ Deno.test("defaults: full profile, mnist, wasm, BLAS auto", () => {
   assert.equal(o.dataset, "mnist");
   assert.equal(o.backend, "wasm");
   assert.equal(o.blas, "auto");
+  assert.equal(o.dnnl, "auto");
   assert.equal(o.retrain, false);
   assert.deepEqual(o.positionals, []);
 });
@@ -21,11 +22,14 @@ Deno.test("options and positionals are parsed", () => {
     "fashion-mnist",
     "--blas",
     "off",
+    "--dnnl",
+    "off",
     "--retrain",
   ]);
   assert.equal(o.profile, "ci");
   assert.equal(o.dataset, "fashion-mnist");
   assert.equal(o.blas, "off");
+  assert.equal(o.dnnl, "off");
   assert.equal(o.retrain, true);
   assert.deepEqual(o.positionals, ["C10"]);
 });
@@ -33,5 +37,6 @@ Deno.test("options and positionals are parsed", () => {
 Deno.test("bad values and unknown options are errors that name them", () => {
   assert.throws(() => parseCommon(["--backend", "webgl"]), /--backend webgl/);
   assert.throws(() => parseCommon(["--blas", "mkl"]), /--blas mkl/);
+  assert.throws(() => parseCommon(["--dnnl", "on"]), /--dnnl on: choose one of auto, off/);
   assert.throws(() => parseCommon(["--speed", "fast"]), /speed/);
 });

@@ -19,6 +19,11 @@
  * `sgemm` calls on the backend's own memory (shift_gemm.ts explains the layout; no im2col matrix).
  * When no BLAS loads, the portable set is registered (blas.ts prints a notice).
  *
+ * oneDNN (`{blas: true}`, unless `dnnl: false`, and `libdnnl.so.2` loads through dnnl.ts): in the native
+ * set, Conv2D, FusedConv2D (bias, linear) and the two convolution gradients run as oneDNN primitives
+ * on the same memory (dnnl_conv2d.ts) instead of the shifted GEMMs; BatchMatMul stays on OpenBLAS.
+ * When it does not load, dnnl.ts prints a one-line notice and the BLAS convolutions are used.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
@@ -29,6 +34,13 @@ import { blasConv2DConfig, blasFusedConv2DConfig } from "./blas_conv2d.ts";
 import { blasConv2DBackpropFilterConfig } from "./blas_conv2d_backprop_filter.ts";
 import { blasConv2DBackpropInputConfig } from "./blas_conv2d_backprop_input.ts";
 import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter.ts";
+import { dnnlLoaded, loadDnnl } from "./dnnl.ts";
+import {
+  dnnlConv2DBackpropFilterConfig,
+  dnnlConv2DBackpropInputConfig,
+  dnnlConv2DConfig,
+  dnnlFusedConv2DConfig,
+} from "./dnnl_conv2d.ts";
 import { conv2DBackpropInputConfig } from "./conv2d_backprop_input.ts";
 import { preferOpenBlasCore } from "./openblas_core.ts";
 import { resizeNearestNeighborGradConfig } from "./resize_nearest_neighbor_grad.ts";
@@ -58,6 +70,10 @@ export {
   concatConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,
+  dnnlConv2DBackpropFilterConfig,
+  dnnlConv2DBackpropInputConfig,
+  dnnlConv2DConfig,
+  dnnlFusedConv2DConfig,
   GROUP_NORM_ACT,
   GROUP_NORM_ACT_GRAD,
   groupNormAct,
@@ -80,12 +96,17 @@ export interface KernelReplacementOptions {
    * portable set is used). Default false.
    */
   blas?: boolean;
+  /**
+   * In the native set, run the convolutions through oneDNN when `libdnnl.so.2` loads (`loadDnnl("auto")`
+   * is called if it is not loaded yet); false keeps the BLAS convolutions. Default: the value of `blas`.
+   */
+  dnnl?: boolean;
 }
 
 /**
  * Register the replacements for backend `tfBackend` (`"wasm"` or `"cpu"`; others get none),
  * replacing any registered earlier; returns the kernel names registered, for provenance
- * (BLAS-backed ones are suffixed `:blas`).
+ * (BLAS-backed ones are suffixed `:blas`, oneDNN-backed ones `:dnnl`).
  */
 export function registerKernelReplacements(tfBackend: string, opts: KernelReplacementOptions = {}): string[] {
   restoreKernels(tfBackend);
@@ -134,6 +155,10 @@ export function registerKernelReplacements(tfBackend: string, opts: KernelReplac
     blas = blasLoaded();
   }
   const names: string[] = [];
+  if (blas && (opts.dnnl ?? true)) {
+    if (!dnnlLoaded()) loadDnnl("auto");
+  }
+  const dnnl = blas && (opts.dnnl ?? true) && dnnlLoaded();
   if (!blas) {
     for (const c of portable) {
       replaceKernel(c);
@@ -141,17 +166,32 @@ export function registerKernelReplacements(tfBackend: string, opts: KernelReplac
     }
     return names;
   }
+  const convs = dnnl
+    ? [
+      dnnlConv2DConfig(tfBackend),
+      dnnlFusedConv2DConfig(tfBackend),
+      dnnlConv2DBackpropInputConfig(tfBackend),
+      dnnlConv2DBackpropFilterConfig(tfBackend),
+    ]
+    : [
+      blasConv2DConfig(tfBackend),
+      blasFusedConv2DConfig(tfBackend),
+      blasConv2DBackpropInputConfig(tfBackend),
+      blasConv2DBackpropFilterConfig(tfBackend),
+    ];
   const native = [
     ...portable.filter((c) => shared.has(c.kernelName)),
-    blasConv2DConfig(tfBackend),
-    blasFusedConv2DConfig(tfBackend),
-    blasConv2DBackpropInputConfig(tfBackend),
-    blasConv2DBackpropFilterConfig(tfBackend),
+    ...convs,
     blasBatchMatMulConfig(tfBackend),
   ];
   for (const c of native) {
     replaceKernel(c);
-    names.push(shared.has(c.kernelName) ? c.kernelName : `${c.kernelName}:blas`);
+    const suffix = shared.has(c.kernelName)
+      ? ""
+      : dnnl && c.kernelName !== tf.BatchMatMul
+      ? ":dnnl"
+      : ":blas";
+    names.push(`${c.kernelName}${suffix}`);
   }
   return names;
 }

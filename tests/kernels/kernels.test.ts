@@ -156,7 +156,7 @@ Deno.test("kernels: portable filter gradient on cpu matches cpu's own", async ()
 });
 
 Deno.test("kernels: BLAS conv2d and its gradients on wasm match cpu on 10 shapes", async (t) => {
-  const names = registerKernelReplacements("wasm", { blas: true });
+  const names = registerKernelReplacements("wasm", { blas: true, dnnl: false });
   if (!blasLoaded()) {
     console.error(
       "tests/kernels: native OpenBLAS did not load (libopenblas.so.0, --allow-ffi): BLAS kernels untested",
@@ -171,7 +171,7 @@ Deno.test("kernels: BLAS conv2d and its gradients on wasm match cpu on 10 shapes
     assert.ok(names.includes(k), `${k} registered`);
   }
   const cases = await _convReference();
-  registerKernelReplacements("wasm", { blas: true });
+  registerKernelReplacements("wasm", { blas: true, dnnl: false });
   await _checkConvs("blas", cases);
   // FusedConv2D with a bias (tf.fused.conv2d), forward and gradients, against cpu.
   const rng = new Rng(21);
@@ -237,7 +237,7 @@ Deno.test("kernels: transposed BatchMatMul (portable and BLAS) matches cpu, with
   const bcB = _rand(rng, batch * k * n);
   const bcWant = tf.matMul(tf.tensor(bcA, [1, m, k]), tf.tensor(bcB, [batch, k, n])).dataSync();
   for (const blas of [false, true]) {
-    registerKernelReplacements("wasm", { blas });
+    registerKernelReplacements("wasm", { blas, dnnl: false });
     if (blas && !blasLoaded()) continue;
     await tf.setBackend("wasm");
     cases.forEach((c, i) => {
