@@ -116,13 +116,23 @@ Deno.test("zooPlan: every model the claims use, once; C8's snapshots shipped; C9
     assert.equal(new Set(keys).size, plan.length, `${name}: no model twice`);
     const claims = new Set(plan.flatMap((m) => m.claims));
     assert.deepEqual([...claims].sort(), ["C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9"]);
-    assert.deepEqual(plan.filter((m) => m.snapshots).map((m) => m.req.n), [p.c8.n], `${name}: C8 only`);
-    for (const n of [p.c9.nGeneralising, p.c9.nMemorising]) {
-      const half = plan.find((m) => m.req.n === n && m.req.start === n)!;
-      assert.equal(half.req.seed, p.zoo.seed + C9_SEED_OFFSET);
-      assert.ok(plan.some((m) => m.req.n === n && !m.req.start && m.claims.includes("C9")));
+    assert.deepEqual(
+      plan.filter((m) => m.snapshots).map((m) => m.req.n),
+      p.zoo.seeds.map(() => p.c8.n),
+      `${name}: C8 only, once per seed`,
+    );
+    for (const seed of p.zoo.seeds) {
+      for (const n of [p.c9.nGeneralising, p.c9.nMemorising]) {
+        const half = plan.find((m) =>
+          m.req.n === n && m.req.start === n && m.req.seed === seed + C9_SEED_OFFSET
+        );
+        assert.ok(half, `${name}: C9's second half of ${n} with seed ${seed} + ${C9_SEED_OFFSET}`);
+        assert.ok(
+          plan.some((m) => m.req.n === n && !m.req.start && m.req.seed === seed && m.claims.includes("C9")),
+        );
+      }
     }
   }
-  // The ci plan: 4 N at C = 8 (C1–C6), C = 4, 12, 16 at N = 64 (C7, C8), and two C9 halves.
-  assert.equal(zooPlan(getProfile("ci")).length, 9);
+  // The ci plan per seed: 4 N at C = 8 (C1–C6), C = 2, 4, 16 at N = 64 (C7, C8), and two C9 halves.
+  assert.equal(zooPlan(getProfile("ci")).length, 9 * getProfile("ci").zoo.seeds.length);
 });
