@@ -11,6 +11,7 @@ import { type CommonOptions, parseCommon } from "../lib/cli.ts";
 import { type BackendInfo, initBackend } from "../lib/backend.ts";
 import { type BlasInfo, blasInfo, describeBlas, loadBlas } from "../lib/linalg/blas.ts";
 import { DATASETS, loadDataset } from "../lib/data/datasets.ts";
+import { datasetSha256 } from "../lib/data/manifest.ts";
 import { loadPngDir } from "../lib/data/pngdir.ts";
 import { firstN, imageRange, resizeArea } from "../lib/data/transform.ts";
 import type { ImageSet } from "../lib/types.ts";
@@ -163,6 +164,9 @@ export async function finishExperiment(
       : "none",
     blas: describeBlas(blasInfo()),
   });
+  if ((DATASETS as readonly string[]).includes(ctx.dataset)) {
+    provenance.datasetSha256 = datasetSha256(ctx.dataset);
+  }
   const result = buildResult(
     { ...input, claim: ctx.claim, profile: ctx.profile.name, dataset: ctx.dataset, figures: figs },
     { provenance, startedAt: ctx.startedAt },

@@ -13,6 +13,7 @@ import { completeJournal } from "../sweep.ts";
 import {
   FIGURE_KEYS,
   PROVENANCE_KEYS,
+  PROVENANCE_OPTIONAL_KEYS,
   type Result,
   RESULT_KEYS,
   validateResult,
@@ -161,7 +162,7 @@ function _ordered(r: Result): unknown {
   const out = pick(r, RESULT_KEYS);
   out.config = _sorted(r.config);
   out.seeds = _sorted(r.seeds);
-  out.provenance = pick(r.provenance, PROVENANCE_KEYS);
+  out.provenance = pick(r.provenance, [...PROVENANCE_KEYS, ...PROVENANCE_OPTIONAL_KEYS]);
   out.metrics = _sorted(r.metrics);
   out.paper = r.paper.values === undefined
     ? { reported: r.paper.reported }

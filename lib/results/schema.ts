@@ -43,6 +43,8 @@ export interface Provenance {
   os: string;
   /** `Deno.build.arch`. */
   arch: string;
+  /** sha256 of the dataset's manifest file list (data/<dataset>.json; lib/data/manifest.ts), when a named dataset was read. */
+  datasetSha256?: string;
 }
 
 /** The paper's value beside ours. */
@@ -159,6 +161,9 @@ export const PROVENANCE_KEYS = [
   "arch",
 ] as const satisfies readonly (keyof Provenance)[];
 
+/** Optional keys of `provenance`, written after the required ones. */
+export const PROVENANCE_OPTIONAL_KEYS = ["datasetSha256"] as const satisfies readonly (keyof Provenance)[];
+
 /** Keys of `verdict`, in written order (all required). */
 export const VERDICT_KEYS = ["holds", "criterion", "summary"] as const satisfies readonly (keyof Verdict)[];
 
@@ -269,7 +274,12 @@ export function validateResult(obj: unknown, fileName: string): Result {
   v.seedObject(obj, "seeds");
   if (v.object(obj, "", "provenance")) {
     const p = obj.provenance as Record<string, unknown>;
-    v.keys(p, "provenance", PROVENANCE_KEYS);
+    v.keys(p, "provenance", PROVENANCE_KEYS, PROVENANCE_OPTIONAL_KEYS);
+    if (
+      "datasetSha256" in p && !(typeof p.datasetSha256 === "string" && /^[0-9a-f]{64}$/.test(p.datasetSha256))
+    ) {
+      errs.push(`provenance.datasetSha256: expected 64 hex digits, got ${_describe(p.datasetSha256)}`);
+    }
     v.pattern(p, "provenance", "gitCommit", PATTERNS.gitCommit);
     if ("gitDirty" in p && typeof p.gitDirty !== "boolean" && p.gitDirty !== "unknown") {
       errs.push(`provenance.gitDirty: expected true, false or "unknown", got ${_describe(p.gitDirty)}`);
