@@ -12,6 +12,7 @@ import { type BackendInfo, describeBackend, initBackend } from "../lib/backend.t
 import { type BlasInfo, loadBlas } from "../lib/linalg/blas.ts";
 import { describeLinalg } from "../lib/linalg/tier.ts";
 import { DATASETS, loadDataset } from "../lib/data/datasets.ts";
+import { datasetSha256 } from "../lib/data/manifest.ts";
 import { loadPngDir } from "../lib/data/pngdir.ts";
 import { firstN, imageRange, resizeArea } from "../lib/data/transform.ts";
 import type { ImageSet } from "../lib/types.ts";
@@ -92,7 +93,9 @@ export async function startExperiment(
   await checkOutWritable(join(o.out, profile.name, dataset));
   await sweepStale(join(o.out, profile.name, dataset));
   const blas = loadBlas(o.blas, o.blasPath);
-  const backend = opts.network ? await initBackend(o.backend, { blas: blas.name !== "none", dnnl: o.dnnl !== "off" }) : null;
+  const backend = opts.network
+    ? await initBackend(o.backend, { blas: blas.name !== "none", dnnl: o.dnnl !== "off" })
+    : null;
   const outDir = join(
     o.out,
     profile.name,
@@ -184,6 +187,9 @@ export async function finishExperiment(
     backend: ctx.backend ? describeBackend(ctx.backend) : "none",
     blas: describeLinalg(),
   });
+  if ((DATASETS as readonly string[]).includes(ctx.dataset)) {
+    provenance.datasetSha256 = datasetSha256(ctx.dataset);
+  }
   const note = convergenceNote();
   const notes = [...(input.notes ?? []), ...(note ? [note] : [])];
   const result = buildResult(

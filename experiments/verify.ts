@@ -55,7 +55,8 @@ export async function verify(args: string[], opts0: { root?: string } = {}): Pro
     frozenResultPath(root, manifest, opts.profile, opts.dataset.toLowerCase(), c.id)
   );
   const out: Verification[] = [];
-  const scratch = await Deno.makeTempDir({ prefix: "hg-verify-" });
+  await Deno.mkdir(".cache", { recursive: true });
+  const scratch = await Deno.makeTempDir({ dir: ".cache", prefix: "verify-" });
   try {
     for (const [i, c] of claims.entries()) {
       const frozenPath = frozenPaths[i];

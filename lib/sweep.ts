@@ -11,21 +11,49 @@
  * - `.<name>.<pid>.<hex>.commit.json`: a set of files being renamed into place together (io.ts
  *   `writeFilesTogether`), completed by {@link sweepStale}.
  *
- * A writer is gone when `/proc/<pid>` does not exist (Linux); elsewhere, or when that cannot be read,
- * nothing is swept.
+ * A writer is gone when {@link processState} says so; when that cannot be checked (no --allow-all for
+ * /proc, no --allow-run for a signal probe), its files are stale once older than {@link STALE_AGE_MS}.
  *
  * @module
  */
 import { log } from "./progress.ts";
 
-/** True when process `pid` is known to be gone (Linux, `/proc/<pid>` absent); false when alive or unknown. */
-export function processGone(pid: number): boolean {
-  if (pid === Deno.pid || Deno.build.os !== "linux") return false;
+/**
+ * Whether process `pid` (on this machine) is gone: `/proc/<pid>` on Linux when readable (Deno asks for
+ * --allow-all there), else signal probing (SIGCONT, harmless; needs --allow-run), else "unknown".
+ */
+export function processState(pid: number): "gone" | "alive" | "unknown" {
+  if (pid === Deno.pid) return "alive";
+  if (Deno.build.os === "linux") {
+    try {
+      Deno.statSync(`/proc/${pid}`);
+      return "alive";
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return "gone";
+    }
+  }
   try {
-    Deno.statSync(`/proc/${pid}`);
-    return false;
+    Deno.kill(pid, "SIGCONT");
+    return "alive";
   } catch (e) {
-    return e instanceof Deno.errors.NotFound;
+    if (e instanceof Deno.errors.NotFound) return "gone";
+    return "unknown";
+  }
+}
+
+/** Age after which a temporary file whose writer cannot be checked is taken as stale (writes take seconds). */
+export const STALE_AGE_MS = 15 * 60_000;
+
+/** True when the writer `pid` of `path` is gone, or cannot be checked and `path` is older than {@link STALE_AGE_MS}. */
+export function processGone(pid: number, path?: string): boolean {
+  const state = processState(pid);
+  if (state !== "unknown") return state === "gone";
+  if (!path) return false;
+  try {
+    const m = Deno.lstatSync(path).mtime?.getTime();
+    return m !== undefined && Date.now() - m > STALE_AGE_MS;
+  } catch {
+    return false;
   }
 }
 
@@ -105,7 +133,11 @@ export async function sweepStale(dir: string, opts: { recursive?: boolean } = {}
   for (const e of entries) {
     const path = `${dir}/${e.name}`;
     const p = _PATTERNS.find((x) => x.re.test(e.name));
-    if (p && processGone(Number(p.re.exec(e.name)![1]))) {
+    const pid = p ? Number(p.re.exec(e.name)![1]) : 0;
+    // An interrupted replacement is put back at once when its folder is missing (the window is a rename).
+    const orphanOld = p?.kind === "old" && processState(pid) !== "alive" &&
+      !(await _exists(path.replace(/\.old-\d+-[0-9a-f]+$/, "")));
+    if (p && (orphanOld || processGone(pid, path))) {
       if (p.kind === "journal") {
         if (!(await _exists(path))) continue;
         await completeJournal(dir, e.name);

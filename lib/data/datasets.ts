@@ -14,6 +14,9 @@
  *   class and test entries 6000…6999: the official sizes (6000 and 1000 per class), not the official
  *   membership. Label = the file's class index.
  *
+ * Each dataset's files are checked against its manifest `data/<name>.json` (lib/data/manifest.ts: package
+ * version, size and sha256 of every file) before they are read; a mismatch is an error naming the file.
+ *
  * Parsing the Fashion-MNIST JSON takes ~2 s, so its decoded bytes are cached under `.cache/`
  * (see `cache.ts`: sha256 of the sources verified on every load, atomic writes, rebuilt on mismatch).
  *
@@ -25,6 +28,7 @@ import type { ImageSet } from "../types.ts";
 import { cachedBytes, combinedSha256, readAndHash, type SourceHash } from "./cache.ts";
 import { IDX_MAGIC_IMAGES, IDX_MAGIC_LABELS, parseIdx } from "./idx.ts";
 import { imageSetFromBytes } from "./pixels.ts";
+import { verifyDatasetFiles } from "./manifest.ts";
 
 /** Names of the datasets {@link loadDataset} knows. */
 export const DATASETS = ["mnist", "fashion-mnist"] as const;
@@ -153,6 +157,8 @@ export async function sourceSha256(name: string): Promise<{ files: SourceHash[];
 export interface LoadOptions {
   /** Folder for derived caches (Fashion-MNIST); default `.cache/` at the repository root. */
   cacheDir?: string;
+  /** Read the package's files from this folder instead (tests: a copy); still checked against data/. */
+  folder?: string;
 }
 
 /** A split as 8-bit pixels, before scaling (see {@link loadDatasetBytes}). */
@@ -189,7 +195,8 @@ export async function loadDatasetBytes(
 ): Promise<DatasetBytes> {
   const ds = _checkName(name);
   const sp = _checkSplit(ds, split);
-  const info = datasetInfo(ds);
+  const info = options.folder ? { ...datasetInfo(ds), folder: options.folder } : datasetInfo(ds);
+  await verifyDatasetFiles(info);
   return ds === "mnist" ? await _loadMnist(info, sp) : await _loadFashion(info, sp, options);
 }
 

@@ -47,6 +47,8 @@ export interface Provenance {
   linalgTier?: string;
   /** The eigensolvers `eigh` ran in the process (`lapack`, `ml-matrix`, joined by `+`), or `none`. */
   eigensolver?: string;
+  /** sha256 of the dataset's manifest file list (data/<dataset>.json; lib/data/manifest.ts), when a named dataset was read. */
+  datasetSha256?: string;
 }
 
 /** The paper's value beside ours. */
@@ -167,10 +169,11 @@ export const PROVENANCE_KEYS = [
   "arch",
 ] as const satisfies readonly (keyof Provenance)[];
 
-/** Optional keys of `provenance` (results written before they existed lack them). */
+/** Optional keys of `provenance` (results written before they existed lack them), written after the required ones. */
 export const PROVENANCE_OPTIONAL_KEYS = [
   "linalgTier",
   "eigensolver",
+  "datasetSha256",
 ] as const satisfies readonly (keyof Provenance)[];
 
 /** Keys of `verdict`, in written order (all required). */
@@ -284,6 +287,11 @@ export function validateResult(obj: unknown, fileName: string): Result {
   if (v.object(obj, "", "provenance")) {
     const p = obj.provenance as Record<string, unknown>;
     v.keys(p, "provenance", PROVENANCE_KEYS, PROVENANCE_OPTIONAL_KEYS);
+    if (
+      "datasetSha256" in p && !(typeof p.datasetSha256 === "string" && /^[0-9a-f]{64}$/.test(p.datasetSha256))
+    ) {
+      errs.push(`provenance.datasetSha256: expected 64 hex digits, got ${_describe(p.datasetSha256)}`);
+    }
     v.pattern(p, "provenance", "gitCommit", PATTERNS.gitCommit);
     if ("gitDirty" in p && typeof p.gitDirty !== "boolean" && p.gitDirty !== "unknown") {
       errs.push(`provenance.gitDirty: expected true, false or "unknown", got ${_describe(p.gitDirty)}`);

@@ -30,7 +30,7 @@ import { createHash } from "node:crypto";
 import { canonicalJson } from "../results/canonical.ts";
 import { fileURLToPath } from "node:url";
 import { writeFileAtomic } from "../results/io.ts";
-import { replaceDir, sweepStale } from "../sweep.ts";
+import { processState, replaceDir, sweepStale } from "../sweep.ts";
 import { log } from "../progress.ts";
 import { weightsSha256 } from "./integrity.ts";
 
@@ -145,9 +145,10 @@ export async function isLockStale(lock: string, staleMs: number): Promise<boolea
   }
   try {
     const info = JSON.parse(text) as { pid?: number; host?: string };
-    if (info.host === _host() && Number.isInteger(info.pid) && Deno.build.os === "linux") {
-      // Same machine: the holder's process decides, however long its training takes.
-      return !(await _exists(`/proc/${info.pid}`));
+    if (info.host === _host() && Number.isInteger(info.pid)) {
+      // Same machine: the holder's process decides, however long its training takes (when it can be checked).
+      const state = processState(info.pid!);
+      if (state !== "unknown") return state === "gone";
     }
   } catch {
     // A lock being written right now can be empty or partial: judge it by its age only.
