@@ -12,7 +12,7 @@
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { fitGaussian, gaussianDenoiser } from "../lib/denoisers/gaussian.ts";
-import { distillLinear, leastSquaresLinear } from "../lib/denoisers/linear.ts";
+import { distillLinear } from "../lib/denoisers/linear.ts";
 import { leastSquaresWishart } from "../lib/denoisers/least_squares_wishart.ts";
 import { loadBlas } from "../lib/linalg/blas.ts";
 import { covariance } from "../lib/linalg/covariance.ts";
@@ -20,7 +20,7 @@ import { eigh } from "../lib/linalg/eigh.ts";
 import { gemm, setPortableTier } from "../lib/linalg/gemm.ts";
 import { setWasmThreads } from "../lib/linalg/_wasm_gemm.ts";
 import { scoreDifference } from "../lib/metrics/score_difference.ts";
-import { Rng } from "../lib/rng.ts";
+import { Rng, sampleNoise } from "../lib/rng.ts";
 import { batch } from "../lib/types.ts";
 import { getProfile } from "../experiments/profiles.ts";
 
@@ -64,9 +64,10 @@ for (const tier of String(values.tiers).split(",") as ("js" | "wasm-simd")[]) {
   setPortableTier(tier);
   await cpu(() => gemm(64, 64, 64, train.data, train.data)); // warm-up
   const cov = await cpu(() => covariance(train));
-  // Warm the JIT on a few rows, then one draw = (3 draws − 1 draw) / 2 (both include one solve).
+  // One draw of the sampled estimator over `rows` images is its noise, x = y + σε and two products
+  // (lib/denoisers/linear.ts leastSquaresLinear: Sxx += XᵀX, Stx += TᵀX per block of 512 rows), timed
+  // directly: the difference of two whole runs is swamped by the eigensolver's variance on a busy machine.
   const few = batch(32, d, train.data.subarray(0, 32 * d));
-  await leastSquaresLinear({ train: few, sigma: 1, target: "clean", draws: [1], seed: 1 });
   await distillLinear({
     train: few,
     sigma: 1,
@@ -75,10 +76,24 @@ for (const tier of String(values.tiers).split(",") as ("js" | "wasm-simd")[]) {
     batchSize: cfg.batchSize,
     seed: 1,
   });
-  const ls3 = await cpu(() => leastSquaresLinear({ train, sigma: 1, target: "clean", draws: [3], seed: 1 }));
-  const ls1 = await cpu(() => leastSquaresLinear({ train, sigma: 1, target: "clean", draws: [1], seed: 1 }));
-  const lsDraw = Math.max(0, (ls3 - ls1) / 2); // one draw over `rows` images, without the solve
-  const solve = Math.max(0, ls1 - lsDraw);
+  const Sxx = new Float64Array(d * d);
+  const eps = new Float64Array(d);
+  const drawOnce = () => {
+    const X = new Float64Array(512 * d);
+    for (let s0 = 0; s0 < rows; s0 += 512) {
+      const m = Math.min(512, rows - s0);
+      for (let q = 0; q < m; q++) {
+        sampleNoise(1, s0 + q, d, eps);
+        for (let j = 0; j < d; j++) X[q * d + j] = train.data[(s0 + q) * d + j] + eps[j];
+      }
+      const xb = X.subarray(0, m * d);
+      gemm(d, d, m, xb, xb, Sxx, { transA: true, beta: 1 });
+      gemm(d, d, m, train.data.subarray(s0 * d, (s0 + m) * d), xb, Sxx, { transA: true, beta: 1 });
+    }
+  };
+  drawOnce(); // warm-up
+  const lsDraw = await cpu(drawOnce);
+  const solve = eig + 2 * (await cpu(() => gemm(d, d, d, gaussian.U, gaussian.U)));
   const wish = await cpu(() => leastSquaresWishart({ gaussian, sigma: 1, draws: cfg.lsDraws, seed: 1 }));
   const epoch = await cpu(() =>
     distillLinear({ train, sigma: 1, target: "clean", epochs: 1, batchSize: cfg.batchSize, seed: 1 })
@@ -103,7 +118,7 @@ for (const tier of String(values.tiers).split(",") as ("js" | "wasm-simd")[]) {
     );
   }
   console.error(
-    `${tier}: measured parts (CPU s) ${JSON.stringify({ cov, eig, ls1, ls3, wish, epoch, probe, dg })}`,
+    `${tier}: measured parts (CPU s) ${JSON.stringify({ cov, eig, lsDraw, solve, wish, epoch, probe, dg })}`,
   );
 }
 console.log(

@@ -17,20 +17,21 @@ const { values, tokens } = parseArgs({
   args: Deno.args,
   options: {
     tier: { type: "string", default: "wasm-simd" },
-    "ls-estimator": { type: "string", default: "sampled" },
+    "ls-estimator": { type: "string" },
     profile: { type: "string", default: "ci" },
   },
   strict: false,
   tokens: true,
 });
 const tier = values.tier as "wasm-simd" | "js";
-const estimator = values["ls-estimator"] as "sampled" | "wishart";
-if (estimator !== "sampled" && estimator !== "wishart") {
+const estimator = values["ls-estimator"] as "sampled" | "wishart" | undefined;
+if (estimator !== undefined && estimator !== "sampled" && estimator !== "wishart") {
   throw new Error(`bench/c10_wall.ts: --ls-estimator must be "sampled" or "wishart", got "${estimator}"`);
 }
 setPortableTier(tier);
 const profile = String(values.profile);
-getProfile(profile).c10.lsEstimator = estimator;
+// Without --ls-estimator the profile's own setting stays (so the config, and its hash, are the profile's).
+if (estimator !== undefined) getProfile(profile).c10.lsEstimator = estimator;
 // Forward everything except this script's own options.
 const own = new Set(["tier", "ls-estimator"]);
 const rest: string[] = [];
@@ -44,7 +45,7 @@ const t0 = performance.now();
 const result = await runC10(rest);
 const s = (performance.now() - t0) / 1000;
 console.log(
-  `C10 ${profile} tier=${tier} lsEstimator=${estimator}: ${
+  `C10 ${profile} tier=${tier} lsEstimator=${getProfile(profile).c10.lsEstimator ?? "sampled"}: ${
     s.toFixed(1)
   } s; verdict ${result.verdict.holds}; ` +
     `lsRmse@Kmax ${
