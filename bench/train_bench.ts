@@ -449,6 +449,7 @@ function _profileTable(cols: Column[], get: (c: Column) => CaseResult, top = 14)
   lines.push(row("(other kernels)", (c) => sumOf(c, names.slice(top)).toFixed(1)));
   lines.push(row("all kernels", (c) => sumOf(c, names).toFixed(1)));
   lines.push(row("step wall time (profiled)", (c) => get(c).profileStepMs!.toFixed(1)));
+  if (cols.every((c) => get(c).profileKernels === undefined)) return lines; // PyTorch: no more rows
   lines.push(
     row("outside kernels (fused optimiser, JS, dispatch)", (c) => {
       const r = get(c);
