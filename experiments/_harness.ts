@@ -232,16 +232,44 @@ export async function runSeeded(run: (args: string[]) => Promise<Result>, args: 
     log(`seed ${k + 1}/${seeds.length} (training seed ${seeds[k]})`);
     per.push(await run([...args, "--seed-index", String(k)]));
   }
+  const result = combineSeedResults(per, seeds, startedAt);
+  const r0 = per[0];
+  const holds = result.verdict.holds;
+  const words = per.map((r) => verdictWord(r.verdict.holds));
+  const dir = join(o.out, profile.name, r0.dataset);
+  const path = join(dir, `${r0.claim.toLowerCase()}.json`);
+  await writeResult(path, result);
+  log(`${r0.claim}: over ${seeds.length} seeds ${verdictWord(holds)} (${words.join(", ")}); wrote ${path}`);
+  return result;
+}
+
+/**
+ * The result over several training seeds made from each seed's result (pure: the seeds' results decide
+ * it): config is seed 0's with the seeds listed (and `zoo.seed` dropped), metrics the seeds' mean, sd, min,
+ * max and per-seed values, the verdict combined by lib/results/verdict.ts, notes and figures seed 0's.
+ */
+export function combineSeedResults(
+  per: readonly Result[],
+  seeds: readonly number[],
+  startedAt: number,
+): Result {
   const r0 = per[0];
   const holds = combineVerdicts(per.map((r) => r.verdict.holds));
   const words = per.map((r) => verdictWord(r.verdict.holds));
   const { training: _t, trainingHalfB: _b, ...otherSeeds } = r0.seeds as Record<string, number | number[]>;
-  const result = buildResult({
+  return buildResult({
     claim: r0.claim,
     title: r0.title,
     profile: r0.profile,
     dataset: r0.dataset,
     config: {
+      ...Object.fromEntries(
+        Object.entries(r0.config).map(([k, v]) =>
+          k === "zoo" && v && typeof v === "object" && !Array.isArray(v)
+            ? [k, Object.fromEntries(Object.entries(v).filter(([key]) => key !== "seed"))]
+            : [k, v]
+        ),
+      ),
       seeds: [...seeds],
       perSeed: per.map((r, k) => ({
         seed: seeds[k],
@@ -272,11 +300,6 @@ export async function runSeeded(run: (args: string[]) => Promise<Result>, args: 
       caption: `Seed ${seeds[0]}: ${f.caption}`,
     })),
   }, { provenance: r0.provenance, startedAt });
-  const dir = join(o.out, profile.name, r0.dataset);
-  const path = join(dir, `${r0.claim.toLowerCase()}.json`);
-  await writeResult(path, result);
-  log(`${r0.claim}: over ${seeds.length} seeds ${verdictWord(holds)} (${words.join(", ")}); wrote ${path}`);
-  return result;
 }
 
 /** Round to `digits` significant digits, so numbers quoted in words are stable across platforms. */

@@ -150,6 +150,8 @@ export async function freezeVersion(
       const result: Result = await readResult(f);
       const rel = relative(from, f);
       for (const p of [rel, ...result.figures.map((g) => join(dirname(rel), g.path))]) {
+        // A seeded result lists seed 0's figures, which seed 0's own result lists too: freeze them once.
+        if (entries.some((e) => e.path === p.replaceAll("\\", "/"))) continue;
         const bytes = Deno.readFileSync(join(from, p));
         await writeFileAtomic(join(staging, p), bytes);
         entries.push({ path: p.replaceAll("\\", "/"), sha256: await sha256File(join(staging, p)) });
@@ -247,7 +249,9 @@ export function frozenResultPath(
 
 /** The result files a checked manifest lists (`<profile>/<dataset>/c<k>.json`), as paths under `root`. */
 export function listedResultFiles(root: string, manifest: Manifest): string[] {
-  return manifest.files.map((f) => f.path).filter((p) => /(^|\/)c\d+\.json$/.test(p)).sort()
+  // `<profile>/<dataset>/cN.json`: a seeded claim's per-seed results (`…/seed-<k>/cN.json`) are parts of
+  // its result, not results of their own.
+  return manifest.files.map((f) => f.path).filter((p) => /^[^/]+\/[^/]+\/c\d+\.json$/.test(p)).sort()
     .map((p) => join(root, manifest.version, p));
 }
 
