@@ -38,7 +38,7 @@ export async function verify(args: string[], opts0: { root?: string } = {}): Pro
   const inline = vi >= 0 && args[vi].startsWith("--version=");
   const value = vi < 0 ? undefined : inline ? args[vi].slice("--version=".length) : args[vi + 1];
   if (vi >= 0 && (value === undefined || value === "" || value.startsWith("-"))) {
-    throw new Error("verify: --version needs a value, e.g. --version v2");
+    throw new Error("--version needs a value, e.g. --version v2");
   }
   const version = value ?? latestVersion(root);
   const rest = vi >= 0 ? [...args.slice(0, vi), ...args.slice(vi + (inline ? 1 : 2))] : args;
