@@ -70,23 +70,17 @@ export async function startExperiment(
   if (profile.name !== "paper" && !(DATASETS as readonly string[]).includes(dataset)) {
     throw new Error(`--dataset ${o.dataset}: choose one of ${DATASETS.join(", ")}`);
   }
-  if (profile.name === "paper" && opts.network && o.backend !== "tensorflow-gpu") {
+  if (profile.name === "paper" && opts.network && !_GPU_BACKENDS.includes(o.backend)) {
     throw new Error(
       `profile 'paper' trains the paper's FFHQ 64×64 U-Nets, which the CPU backend '${o.backend}' cannot: ` +
         "the wasm heap (4 GiB) runs out of memory a few seconds into training, and a CPU would take weeks; " +
-        "use --backend tensorflow-gpu on a machine with a GPU, or a smaller profile (--profile full)",
+        "pass --backend webgpu (a GPU through Deno's WebGPU), or use a smaller profile (--profile full)",
     );
   }
   if (profile.name === "paper" && !o.dataDir) {
     throw new Error(
       `profile 'paper' reproduces the paper's FFHQ 64×64 setting and needs the user's own images: ` +
         `pass --data-dir <folder of PNGs> (and, for trained networks, the GPU backend: --backend webgpu)`,
-    );
-  }
-  if (profile.name === "paper" && opts.network && !_GPU_BACKENDS.includes(o.backend)) {
-    throw new Error(
-      `profile 'paper' trains 64×64×3 U-Nets with C = 128 at B = 256 (its zoo's settings), far beyond a CPU ` +
-        `backend ('${o.backend}'): pass --backend webgpu (a GPU through Deno's WebGPU)`,
     );
   }
   resetUsedModels();

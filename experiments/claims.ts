@@ -235,7 +235,10 @@ export const CLAIMS: readonly Claim[] = [
     beyond: true,
     short: "beyond: which closed form explains D_θ",
     paperNumber: "ELS median r² 0.94 (Kamb & Ganguli)",
-    ours: (r) => `ELS median r² ${_a(r, "elsMedianR2").map((v) => _f(v)).join(", ")} (per model)`,
+    ours: (r) => {
+      const v = [..._a(r, "elsMedianR2")].sort((a, b) => a - b);
+      return `ELS median r² ${_f(v[0])} … ${_f(v.at(-1)!)} over ${v.length} models`;
+    },
   },
 ];
 

@@ -14,7 +14,7 @@ import { CheckpointError } from "../../lib/training/checkpoint.ts";
 import { loadDenoiser } from "../../lib/training/model.ts";
 import { REPO, runDeno, shippedCopy } from "./_util.ts";
 
-const N16 = "23bec7ad0d64a5163f1f644aedaa0b8de46e9536f16dadf812a79cb5f906a84b";
+const N16 = "2db026b03e0deb84598f1c05dfcf8602fbf098e50fe077b729742474ca2d8618";
 
 Deno.test("option values are checked up front and named", async () => {
   await assert.rejects(

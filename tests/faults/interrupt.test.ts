@@ -22,7 +22,7 @@ import { testBackend } from "../training/_backend.ts";
 import { captureStderr, deadPid, killDuring, shippedCopy } from "./_util.ts";
 import { TRAIN_SPEC, trainData } from "./_spec.ts";
 
-const N16 = "23bec7ad0d64a5163f1f644aedaa0b8de46e9536f16dadf812a79cb5f906a84b";
+const N16 = "2db026b03e0deb84598f1c05dfcf8602fbf098e50fe077b729742474ca2d8618";
 const rng = new Rng(20261201);
 
 Deno.test("kill -9 during result writes: the JSON and its figure are always from the same round", async () => {
