@@ -42,7 +42,7 @@ import {
 import { drawTrainingNoise, EDM_LOSS_DEFAULTS, edmLoss } from "./loss.ts";
 import { ADAM_DEFAULTS } from "./adam.ts";
 import { emaBeta } from "./ema.ts";
-import { fusedAdamEmaStep } from "./fused_adam.ts";
+import { fusedAdamEmaStep, unfusedAdamEmaStep } from "./fused_adam.ts";
 import { type CheckpointManifest, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { registerTrainingGradients } from "./gradients.ts";
 import { finiteMean, type HistoryPoint, type Monitor } from "./history.ts";
@@ -400,6 +400,9 @@ function _fmtTime(sec: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, "0")}m` : `${m}m${String(s % 60).padStart(2, "0")}s`;
 }
 
+/** tfjs backends whose tensors live on a GPU: the optimiser runs there as tfjs kernels. */
+const _GPU_BACKENDS = new Set(["webgpu", "webgl"]);
+
 /** Append a history record at the state's step (EMA weights) and reset the loss accumulator. */
 function _record(state: TrainState, measure: Monitor): void {
   const { train, heldOut } = measure(stateDenoiser(state, "ema"));
@@ -514,9 +517,12 @@ export async function train(
       throw new TrainingDivergedError(s, loss, bad + where);
     }
     const g = state.params.map((v) => grads[v.name]);
-    // Adam then the EMA, fused (lib/training/fused_adam.ts: the same bits as adamStep + emaUpdate).
+    // Adam then the EMA, fused (lib/training/fused_adam.ts: the same bits as adamStep + emaUpdate) on the
+    // CPU backends; on a GPU backend (webgpu, which cannot read tensors synchronously under Deno) as tfjs
+    // kernels on the device.
     const beta = emaBeta(B, state.imagesSeen + B, cfg.emaHalflifeImages, cfg.emaRampup);
-    fusedAdamEmaStep(
+    const step = _GPU_BACKENDS.has(tf.getBackend()) ? unfusedAdamEmaStep : fusedAdamEmaStep;
+    step(
       state.params,
       g,
       state.adamM,
