@@ -306,7 +306,8 @@ export async function runC11(args: string[]): Promise<Result> {
   const rmseSpread = perModel.map((p) => over(p.rmse)("spread"));
   const uncentredMean = perModel.map((p) => over(p.unc)("mean"));
   const tauR2Mean = perModel.map((p) => over(p.tau)("mean"));
-  // Exact ties (e.g. a mixture with K ≥ N is D_M) go to D_G, then D_M, then the list's order.
+  // Ties (leaders within BEST_TIE of r², e.g. a mixture with K ≥ N, which is D_M up to rounding) go to D_G,
+  // then D_M, then the list's order, so rounding between machines and kernels cannot flip the leader.
   const preference = [0, denoisers.length - 1, ...denoisers.slice(1, -1).map((_, j) => j + 1)];
   const best = r2Mean.map((r) => sigmas.map((_, k) => _argmax(r.map((row) => row[k]), preference)));
   const gaussianShortfall = r2Mean.map((r, i) => sigmas.map((_, k) => r[best[i][k]][k] - r[0][k]));
@@ -535,6 +536,9 @@ export function c11Metrics(r: Result): C11Metrics {
   return r.metrics as unknown as C11Metrics;
 }
 
+/** r² differences up to this are ties when naming the best denoiser (far above rounding, far below 0.01). */
+export const BEST_TIE = 1e-3;
+
 /** PAPER.md's table of a C11 result: per model, the best denoiser at each σ (D_G marked where enough). */
 export function c11Table(r: Result): string {
   const m = c11Metrics(r);
@@ -562,7 +566,7 @@ function _finite(v: number): number {
 /** Index of the largest value, visiting indices in `order` (the first of equal values wins). */
 function _argmax(v: number[], order: readonly number[]): number {
   let b = order[0];
-  for (const i of order) if (v[i] > v[b]) b = i;
+  for (const i of order) if (v[i] > v[b] + BEST_TIE) b = i;
   return b;
 }
 
