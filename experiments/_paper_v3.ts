@@ -28,10 +28,8 @@ export const V3_CHANGES: Readonly<Record<string, string>> = Object.freeze({
   C11: "new in v3 (beyond the paper)",
 });
 
-/** What would settle an inconclusive verdict of each claim, in one line. */
-const _SETTLE: Readonly<Record<string, string>> = Object.freeze({
-  default: "more seeds at the same scale, or the full profile's larger N and longer training",
-});
+/** What would settle an inconclusive verdict (the same for every claim at this scale). */
+const _SETTLE = "more seeds at the same scale, or the full profile's larger N and longer training";
 
 const _run = (r: Result) => `${r.profile}/${r.dataset}`;
 
@@ -109,7 +107,7 @@ export function limitationsSection(v3: readonly Result[]): string {
     `- **Inconclusive verdicts.** ${
       inconclusive.length
         ? inconclusive.map((r) => `${r.claim} (${_run(r)})`).join(", ") +
-          `: the seeds disagree, so the margin lies inside the seed spread. What would settle them: ${_SETTLE.default}.`
+          `: the seeds disagree, so the margin lies inside the seed spread. What would settle them: ${_SETTLE}.`
         : "none."
     }`,
   ].join("\n");

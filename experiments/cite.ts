@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { verdictWord } from "../lib/results/verdict.ts";
+import { verdictPhrase } from "../lib/results/verdict.ts";
 import { parseArgs } from "node:util";
 import { runMain } from "../lib/cli.ts";
 import { frozenResultPath, latestVersion, verifyManifest } from "../lib/results/frozen.ts";
@@ -22,7 +22,7 @@ export async function citation(
   const manifest = await verifyManifest(root, version);
   const path = frozenResultPath(root, manifest, opts.profile ?? "full", opts.dataset ?? "mnist", claim.id);
   const r = await readResult(path);
-  const holds = r.verdict.holds === "partial" ? "partly holds" : verdictWord(r.verdict.holds);
+  const holds = verdictPhrase(r.verdict.holds);
   return `${r.claim} ${holds} (${r.profile}, ${r.dataset}): ${r.verdict.summary} — hidden-gaussian ` +
     `${r.artifactVersion}, ${path}, version ${version}, sha256 ${await sha256File(path)}`;
 }

@@ -17,7 +17,7 @@ import { readResult, writeFileAtomic } from "../lib/results/io.ts";
 import type { Result } from "../lib/results/schema.ts";
 import { type Claim, CLAIMS } from "./claims.ts";
 import { metricsOf } from "../lib/results/seeds.ts";
-import { verdictCell, verdictWord as holdsWord } from "../lib/results/verdict.ts";
+import { verdictCell, verdictPhrase } from "../lib/results/verdict.ts";
 import { changesSection, limitationsSection } from "./_paper_v3.ts";
 import { labelledGridSvg } from "../lib/results/figures.ts";
 import { currentCitations } from "../lib/results/citations.ts";
@@ -101,7 +101,7 @@ export function headlineResult(rs: Result[]): Result | undefined {
 
 /** A result's verdict in one word or two. */
 export function verdictWord(r: Result): string {
-  return r.verdict.holds === "partial" ? "partly holds" : holdsWord(r.verdict.holds);
+  return verdictPhrase(r.verdict.holds);
 }
 
 /** A result whose metrics are its seed mean when it has several seeds (for the per-claim tables). */

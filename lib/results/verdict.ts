@@ -31,3 +31,8 @@ export function verdictWord(holds: Holds): string {
 export function verdictCell(holds: Holds): string {
   return holds === true ? "yes" : holds === false ? "no" : holds;
 }
+
+/** A verdict value as a phrase after the claim: "holds", "does not hold", "partly holds" or "inconclusive". */
+export function verdictPhrase(holds: Holds): string {
+  return holds === "partial" ? "partly holds" : verdictWord(holds);
+}
