@@ -12,6 +12,7 @@
  * @module
  */
 import { PAPER_SIGMAS } from "../lib/sampling/schedule.ts";
+import { CONVERGENCE_RULE } from "../lib/training/history.ts";
 
 /** C10 (Theorem 1): linear distillation against the clean target, and closed form vs Heun. */
 export interface C10Config {
@@ -55,8 +56,16 @@ export interface ZooConfig {
   baseChannels: number;
   /** Single-head self-attention in the U-Net's middle block. */
   attention: boolean;
-  /** Optimizer steps of a zoo model. */
+  /**
+   * Optimizer steps of a zoo model; with `converge`, the cap of a run that stops by the convergence rule.
+   */
   steps: number;
+  /**
+   * Stop each run by the convergence rule (lib/training/history.ts: held-out loss changed < `tolerance`
+   * over the last `window` of the steps), checked at every history record from `minSteps` on, at most
+   * `steps`. Absent: every run trains exactly `steps` (v1–v3 profiles).
+   */
+  converge?: { minSteps: number; window: number; tolerance: number };
   /** Steps at which every zoo model keeps a snapshot (those before its last step), so claims share runs. */
   snapshotSteps: number[];
   /** Minibatch size B. */
@@ -403,33 +412,35 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
       heunSteps: [18, 40, 100, 400],
       nSamples: 64,
     },
-    // 16×16, not 28×28: 28×28 costs ~2.5× per step. Training budget (native kernels, B = 64, 16×16, one
-    // core; ms/step C = 4: ~50, 8: ~64, 12: ~95, 16: ~125): C6 5 × 2000 × 0.064 s ≈ 11 min; C7 adds
-    // C = 4, 12, 16 at N = 64 ≈ 2 + 3 + 4 min; C8 reads the snapshots of C7's (64, 16) run; C9 adds two
-    // C = 8 models ≈ 4 min: ≈ 25 min in all, shipped in models/. C = 32 (~330 ms/step) was left out: it
-    // alone would add ~11 min per dataset.
+    // v4 (docs/criteria-v4.md): three seeds of its own, every run stopped by the convergence rule
+    // (minimum 1000 steps, cap 3000), and fewer points so that three seeds fit: N ∈ {16, 64, 1024, 8192}
+    // and C ∈ {2, 4, 8, 16} (8×). 16×16, not 28×28: 28×28 costs ~2.5× per step. Budget (native kernels,
+    // B = 64, one core; ms/step C = 2: ~40, 4: ~50, 8: ~64, 16: ~125): 9 models per seed and dataset,
+    // at most 6 × 3000 × 0.064 + 3000 × (0.04 + 0.05 + 0.125) ≈ 30 min, ≈ 3 h of one core for the 54
+    // models of both datasets, less where the rule stops a run early; two one-thread shards halve it.
     zoo: {
       resolution: 16,
       baseChannels: 8,
       attention: false,
-      steps: 2000,
-      snapshotSteps: [100, 250, 500, 750, 1000, 1500],
+      steps: 3000,
+      converge: { ...CONVERGENCE_RULE, minSteps: 1000 },
+      snapshotSteps: [100, 250, 500, 750, 1000, 1500, 2000, 2500],
       batchSize: 64,
       lr: 2e-3,
       warmupImages: 10_000,
-      seed: 6000,
-      seeds: [6000],
+      seed: 6100,
+      seeds: [6100, 6200, 6300],
       historyEvery: 50,
       historyHeldOut: 64,
       nProbe: 256,
       nSamples: 100,
       sampleLevels: 18,
     },
-    c6: { ns: [16, 64, 256, 1024, 8192], baseChannels: 8, sigmas: _sigmas },
-    c7: { n: 64, capacities: [4, 8, 12, 16], sigmas: _sigmas },
-    c8: { n: 64, baseChannels: 16, steps: 2000, sigmas: _sigmas },
+    c6: { ns: [16, 64, 1024, 8192], baseChannels: 8, sigmas: _sigmas },
+    c7: { n: 64, capacities: [2, 4, 8, 16], sigmas: _sigmas },
+    c8: { n: 64, baseChannels: 16, steps: 3000, sigmas: _sigmas },
     c1: {
-      ns: [16, 64, 256, 1024, 8192],
+      ns: [16, 64, 1024, 8192],
       baseChannels: 8,
       sigmas: _sigmas,
       pairs: 100,
@@ -437,7 +448,7 @@ export const PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
     },
     distill: { n: 8192, baseChannels: 8, sigmas: _sigmas, samples: 8192, alignK: 8, fitImages: 2048 },
     c4: { count: 100 },
-    c5: { ns: [16, 64, 256, 1024, 8192], baseChannels: 8, sigmas: _sigmas },
+    c5: { ns: [16, 64, 1024, 8192], baseChannels: 8, sigmas: _sigmas },
     c9: { nGeneralising: 8192, nMemorising: 16, baseChannels: 8, count: 100 },
     c11: _c11At16(2048),
   },

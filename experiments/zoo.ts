@@ -145,6 +145,7 @@ export function zooSpec(
       batchSize: z.batchSize,
       lr: z.lr,
       warmupImages: z.warmupImages,
+      ...(z.converge ? { converge: z.converge } : {}),
     }),
     snapshotSteps: snaps.filter((s) => s < steps).sort((a, b) => a - b),
   };
@@ -212,9 +213,9 @@ export async function zooModel(
     ? "shipped (models/)"
     : "from the cache";
   log(
-    `${label}: model ${key.slice(0, 12)} ${from} (${spec.train.steps} steps, snapshots ${
-      model.snapshots.join(", ") || "none"
-    })`,
+    `${label}: model ${key.slice(0, 12)} ${from} (${model.manifest.step}${
+      spec.train.converge ? ` of at most ${spec.train.steps}` : ""
+    } steps, snapshots ${model.snapshots.join(", ") || "none"})`,
   );
   return model;
 }

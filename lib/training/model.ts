@@ -165,7 +165,7 @@ export async function getTrainedModel(
         const file: HistoryFile = {
           settings: { ...opts.monitor.settings, nTrain: Math.min(opts.monitor.settings.nTrain, data.n) },
           history: state.history,
-          convergence: convergence(state.history),
+          convergence: convergence(state.history, spec.train.converge),
         };
         await writeFileAtomic(`${work}/${HISTORY_FILE}`, JSON.stringify(file, null, 1) + "\n");
       }
@@ -182,7 +182,9 @@ export async function getTrainedModel(
     : await getOrTrain(fullSpec, trainFn, opts);
   if (!shipped) {
     // A cache entry must hold what its key names: key.json, the snapshots, the weights it lists.
-    const expected = snapshotSteps.filter((s) => s < spec.train.steps);
+    // A run stopped by its convergence rule (TrainConfig.converge) has the snapshots before its minimum.
+    const last = spec.train.converge ? spec.train.converge.minSteps : spec.train.steps;
+    const expected = snapshotSteps.filter((s) => s < last);
     try {
       await checkModelDir(entry.dir, { key: entry.key, snapshots: expected });
     } catch (e) {

@@ -45,7 +45,7 @@ import { emaBeta } from "./ema.ts";
 import { fusedAdamEmaStep, unfusedAdamEmaStep } from "./fused_adam.ts";
 import { type CheckpointManifest, readCheckpoint, writeCheckpoint } from "./checkpoint.ts";
 import { registerTrainingGradients } from "./gradients.ts";
-import { finiteMean, type HistoryPoint, type Monitor } from "./history.ts";
+import { convergence, type ConvergenceRule, finiteMean, type HistoryPoint, type Monitor } from "./history.ts";
 import { checkNetTensors } from "./integrity.ts";
 import { log as _progressLog } from "../progress.ts";
 
@@ -82,6 +82,18 @@ export interface TrainConfig {
   adamBeta2: number;
   /** Adam ε (1e-8). */
   adamEpsilon: number;
+  /**
+   * Stop early by the convergence rule (lib/training/history.ts): at a history record at step ≥
+   * `minSteps` where the held-out loss changed by less than `tolerance` over the last `window` of the
+   * steps; `steps` is then the cap. Needs a monitor (TrainOptions.monitor). Absent: exactly `steps`.
+   */
+  converge?: StopRule;
+}
+
+/** Train until the convergence rule holds (after `minSteps`), at most `steps`: {@link TrainConfig.converge}. */
+export interface StopRule extends ConvergenceRule {
+  /** No stop before this many steps (e.g. well after the learning-rate warm-up). */
+  minSteps: number;
 }
 
 /**
@@ -115,6 +127,14 @@ export function trainConfig(c: Partial<TrainConfig> & { seed: number; steps: num
   if (cfg.emaRampup !== null && !(cfg.emaRampup > 0)) throw bad("emaRampup", cfg.emaRampup);
   if (!(cfg.pStd > 0)) throw bad("pStd", cfg.pStd);
   if (!(cfg.sigmaData > 0)) throw bad("sigmaData", cfg.sigmaData);
+  if (cfg.converge !== undefined) {
+    const r = cfg.converge;
+    if (!Number.isInteger(r.minSteps) || r.minSteps < 1 || r.minSteps > cfg.steps) {
+      throw bad("converge.minSteps", r.minSteps);
+    }
+    if (!(r.window > 0 && r.window < 1)) throw bad("converge.window", r.window);
+    if (!(r.tolerance > 0)) throw bad("converge.tolerance", r.tolerance);
+  }
   return cfg;
 }
 
@@ -417,6 +437,13 @@ function _record(state: TrainState, measure: Monitor): void {
   state.historyAcc = { sum: 0, count: 0 };
 }
 
+/** True when the state's history meets the stop rule at its last record, at or after `minSteps`. */
+function _ruleMet(state: TrainState, rule: StopRule): boolean {
+  const last = state.history[state.history.length - 1];
+  return last !== undefined && last.step === state.step && state.step >= rule.minSteps &&
+    convergence(state.history, rule).converged;
+}
+
 /** Float32 rows of the images, checked against the network geometry. */
 export function trainingPixels(data: ImageSet, net: UNetConfig): Float32Array {
   if (data.height !== net.resolution || data.width !== net.resolution || data.channels !== net.channels) {
@@ -468,6 +495,11 @@ export async function train(
   const R = net.resolution;
   const shape4: [number, number, number, number] = [B, R, R, net.channels];
   const until = Math.min(opts.untilStep ?? cfg.steps, cfg.steps);
+  if (cfg.converge && !opts.monitor) {
+    throw new Error("train: TrainConfig.converge needs a history monitor (TrainOptions.monitor)");
+  }
+  // A run resumed after its rule already stopped it has nothing left to do.
+  let stopped = cfg.converge ? _ruleMet(state, cfg.converge) : false;
   const snapshots = new Set(opts.snapshotSteps ?? []);
   const window = opts.divergenceWindow ?? 20;
   const factor = opts.divergenceFactor ?? 1e3;
@@ -487,7 +519,7 @@ export async function train(
   let runSum = 0;
   let runCount = 0;
 
-  while (state.step < until) {
+  while (state.step < until && !stopped) {
     const s = state.step;
     const idx = batchIndices(cfg.seed, s, B, n);
     for (let j = 0; j < B; j++) y.set(pixels.subarray(idx[j] * d, (idx[j] + 1) * d), j * d);
@@ -541,7 +573,10 @@ export async function train(
     if (opts.monitor) {
       state.historyAcc.sum += loss;
       state.historyAcc.count++;
-      if (state.step % opts.monitor.every === 0) _record(state, opts.monitor.measure);
+      if (state.step % opts.monitor.every === 0) {
+        _record(state, opts.monitor.measure);
+        if (cfg.converge) stopped = _ruleMet(state, cfg.converge);
+      }
     }
     runSum += loss;
     runCount++;
@@ -549,7 +584,7 @@ export async function train(
     if (opts.onStep) await opts.onStep(s, loss, state);
     const snap = snapshots.has(state.step) && opts.onSnapshot;
     const ckpt = opts.checkpointDir && opts.checkpointEvery &&
-      (state.step % opts.checkpointEvery === 0 || state.step === until);
+      (state.step % opts.checkpointEvery === 0 || state.step === until || stopped);
     if (snap || ckpt) {
       const bad = await _nonFinite(state);
       if (bad !== null) {
@@ -564,6 +599,9 @@ export async function train(
       // Let timers run (e.g. the cache lock's heartbeat) during long synchronous training.
       await new Promise((r) => setTimeout(r, 0));
       lastYield = performance.now();
+    }
+    if (stopped && logFn) {
+      logFn(`[${label}] step ${state.step}: held-out loss converged; stopping (cap ${until})`);
     }
     if (logFn && (now - lastLog >= logEvery || state.step === until)) {
       const done = state.step - startStep;

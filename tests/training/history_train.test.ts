@@ -75,3 +75,34 @@ Deno.test("the training history does not change the weights, and survives a chec
     disposeTrainState(watched);
   }
 });
+
+Deno.test("a stop rule ends the run at the first record from minSteps where the rule holds; without a monitor it is an error", async () => {
+  await testBackend();
+  const [data, held] = await sets();
+  // Tolerance 10 (1000%): met at the first record ≥ minSteps, so a 30-step cap stops at 20.
+  const loose = trainConfig({ ...CFG, converge: { window: 0.5, tolerance: 10, minSteps: 20 } });
+  const stopped = createTrainState(NET, loose);
+  const report = await train(stopped, data, { log: false, monitor: monitor(data, held) });
+  assert.equal(report.finalStep, 20);
+  assert.deepEqual(stopped.history.map((h) => h.step), [10, 20]);
+  // Its weights are those of step 20 of the same run without the rule (the rule only stops it).
+  const plain = createTrainState(NET, CFG);
+  await train(plain, data, { log: false, untilStep: 20 });
+  assert.equal(bits(stopped), bits(plain));
+  // A resume of the stopped run does nothing more.
+  const again = await train(stopped, data, { log: false, monitor: monitor(data, held) });
+  assert.equal(again.steps, 0);
+  // Tolerance 1e-12: never met, the run goes to its cap.
+  const strict = createTrainState(
+    NET,
+    trainConfig({ ...CFG, converge: { window: 0.5, tolerance: 1e-12, minSteps: 10 } }),
+  );
+  assert.equal((await train(strict, data, { log: false, monitor: monitor(data, held) })).finalStep, 30);
+  const noMonitor = createTrainState(NET, loose);
+  await assert.rejects(() => train(noMonitor, data, { log: false }), /needs a history monitor/);
+  assert.throws(
+    () => trainConfig({ ...CFG, converge: { window: 0.2, tolerance: 0.01, minSteps: 31 } }),
+    /minSteps/,
+  );
+  for (const s of [stopped, plain, strict, noMonitor]) disposeTrainState(s);
+});
