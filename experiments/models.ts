@@ -104,23 +104,28 @@ export async function runModels(args: string[]): Promise<ShippedIndexEntry[]> {
       n: p.req.n,
       start: p.req.start ?? 0,
       baseChannels: p.req.baseChannels!,
-      steps: p.req.steps!,
+      steps: model.manifest.step,
       seed: p.req.seed,
       snapshots: snaps,
       claims: p.claims,
       bytes,
       sha256: await weightsSha256(`${root}/${key}`),
     });
+    // After every model, so an interrupted shard keeps what it finished.
+    await _writeIndex(root, entries);
   }
-  // Re-read just before writing: another shard may have added its models meanwhile.
+  const total = entries.reduce((s, e) => s + e.bytes, 0);
+  log(`models: shipped ${entries.length} models, ${(total / 1e6).toFixed(2)} MB of weights`);
+  return entries;
+}
+
+/** Merge `entries` into the shipped index; re-read just before writing, as another shard may have added models. */
+async function _writeIndex(root: string, entries: ShippedIndexEntry[]): Promise<void> {
   const keep = (await readShippedIndex(root) ?? []).filter((e) => !entries.some((x) => x.key === e.key));
   const all = [...keep, ...entries].sort((a, b) =>
     `${a.profile}/${a.dataset}/${a.key}`.localeCompare(`${b.profile}/${b.dataset}/${b.key}`)
   );
   await writeFileAtomic(shippedIndexPath(root), JSON.stringify(all, null, 1) + "\n");
-  const total = entries.reduce((s, e) => s + e.bytes, 0);
-  log(`models: shipped ${entries.length} models, ${(total / 1e6).toFixed(2)} MB of weights`);
-  return entries;
 }
 
 if (import.meta.main) await runMain("models", () => runModels(Deno.args));
