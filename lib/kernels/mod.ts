@@ -27,14 +27,14 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
-import { blasLoaded, loadBlas } from "../linalg/blas.ts";
+import { blasInfo, blasLoaded, loadBlas } from "../linalg/blas.ts";
 import { batchMatMulConfig } from "./batch_mat_mul.ts";
 import { blasBatchMatMulConfig } from "./blas_batch_mat_mul.ts";
 import { blasConv2DConfig, blasFusedConv2DConfig } from "./blas_conv2d.ts";
 import { blasConv2DBackpropFilterConfig } from "./blas_conv2d_backprop_filter.ts";
 import { blasConv2DBackpropInputConfig } from "./blas_conv2d_backprop_input.ts";
 import { conv2DBackpropFilterConfig } from "./conv2d_backprop_filter.ts";
-import { dnnlLoaded, loadDnnl } from "./dnnl.ts";
+import { dnnlLoaded, loadDnnl, setDnnlThreads } from "./dnnl.ts";
 import {
   dnnlConv2DBackpropFilterConfig,
   dnnlConv2DBackpropInputConfig,
@@ -157,6 +157,10 @@ export function registerKernelReplacements(tfBackend: string, opts: KernelReplac
   const names: string[] = [];
   if (blas && (opts.dnnl ?? true)) {
     if (!dnnlLoaded()) loadDnnl("auto");
+    // One knob for both libraries: oneDNN's OpenMP threads follow OpenBLAS's (OPENBLAS_NUM_THREADS). Two
+    // one-thread shards with oneDNN left at one thread per core ran 6× slower (OpenMP waits on 4 threads).
+    const threads = blasInfo().threads;
+    if (dnnlLoaded() && threads) setDnnlThreads(threads);
   }
   const dnnl = blas && (opts.dnnl ?? true) && dnnlLoaded();
   if (!blas) {
