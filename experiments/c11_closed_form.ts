@@ -28,7 +28,9 @@
  */
 import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
-import { rowRmse, ZOO_SEEDS, zooModel, zooProbes, zooReferences } from "./zoo.ts";
+import { rowRmse } from "../lib/metrics/stats.ts";
+import { ZOO_SEEDS, zooModel } from "./zoo.ts";
+import { zooProbes, zooReferences } from "./references.ts";
 import type { Profile } from "./profiles.ts";
 import { loadDenoiser, snapshotDir } from "../lib/training/model.ts";
 import { applyDenoiser, noisyProbes } from "../lib/metrics/probes.ts";

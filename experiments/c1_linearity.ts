@@ -27,8 +27,10 @@
  */
 import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
-import { BAND_SIGMAS } from "./c6_dataset_size.ts";
-import { meanAt, rankCorrelation, zooModel, zooProbes, zooReferences } from "./zoo.ts";
+import { BAND_SIGMAS } from "./bands.ts";
+import { meanAt, rankCorrelation } from "../lib/metrics/stats.ts";
+import { zooModel } from "./zoo.ts";
+import { zooProbes, zooReferences } from "./references.ts";
 import { unetParamCount } from "../lib/denoisers/unet.ts";
 import { loadDenoiser } from "../lib/training/model.ts";
 import { type LinearityPoint, linearitySweep } from "../lib/metrics/linearity.ts";

@@ -20,21 +20,17 @@
  */
 import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
-import { meanAt, ZOO_SEEDS, zooModel, zooProbes, zooReferences } from "./zoo.ts";
+import { meanAt } from "../lib/metrics/stats.ts";
+import { ZOO_SEEDS, zooModel } from "./zoo.ts";
+import { zooProbes, zooReferences } from "./references.ts";
 import { DISTILL_SEED, zooLinear } from "./distill.ts";
-import { BAND_SIGMAS } from "./c6_dataset_size.ts";
+import { BAND_SIGMAS, HIGH_SIGMAS, LOW_SIGMAS } from "./bands.ts";
 import { applyDenoiser, noisyProbes } from "../lib/metrics/probes.ts";
 import { scoreDifferenceFromOutputs } from "../lib/metrics/score_difference.ts";
 import { lineChartSvg } from "../lib/results/figures.ts";
 import { loadDenoiser } from "../lib/training/model.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
-
-/** Grid levels of the paper's low-noise range σ ∈ [0.002, 0.1]. */
-export const LOW_SIGMAS: readonly number[] = [0.0204, 0.002];
-
-/** Grid levels of the paper's high-noise range σ ∈ [20, 80]. */
-export const HIGH_SIGMAS: readonly number[] = [80, 42.415, 21.109];
 
 /** The paper's threshold on RMSE(D_L, D_θ) at high and low noise. */
 export const THRESHOLD = 0.05;

@@ -21,7 +21,8 @@
  */
 import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
-import { ZOO_SEEDS, zooModel, zooProbes, zooReferences } from "./zoo.ts";
+import { ZOO_SEEDS, zooModel } from "./zoo.ts";
+import { zooProbes, zooReferences } from "./references.ts";
 import { DISTILL_SEED, fitNoise, linearToGaussian, zooLinear } from "./distill.ts";
 import { wienerGainGap, wienerMatrix } from "../lib/denoisers/gaussian.ts";
 import {

@@ -20,7 +20,10 @@
  */
 import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
-import { rowRmse, sampleGridPng, ZOO_SEEDS, zooModel, zooReferences } from "./zoo.ts";
+import { rowRmse } from "../lib/metrics/stats.ts";
+import { sampleGridPng } from "./measure.ts";
+import { ZOO_SEEDS, zooModel } from "./zoo.ts";
+import { zooReferences } from "./references.ts";
 import { DISTILL_SEED, piecewiseLinearDenoiser, zooLinear } from "./distill.ts";
 import type { Batch, Denoiser } from "../lib/types.ts";
 import { heunSampler } from "../lib/sampling/samplers.ts";

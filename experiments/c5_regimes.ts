@@ -19,18 +19,12 @@
  */
 import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
-import {
-  heldOutGeneralization,
-  meanAt,
-  rankCorrelation,
-  sampleGeneralization,
-  ZOO_SEEDS,
-  zooModel,
-  zooProbes,
-  zooReferences,
-} from "./zoo.ts";
+import { heldOutGeneralization, sampleGeneralization } from "./measure.ts";
+import { meanAt, rankCorrelation } from "../lib/metrics/stats.ts";
+import { ZOO_SEEDS, zooModel } from "./zoo.ts";
+import { zooProbes, zooReferences } from "./references.ts";
 import { DISTILL_SEED, linearToGaussian, memoriserLinear, zooLinear } from "./distill.ts";
-import { BAND_SIGMAS } from "./c6_dataset_size.ts";
+import { BAND_SIGMAS } from "./bands.ts";
 import { loadDenoiser } from "../lib/training/model.ts";
 import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";

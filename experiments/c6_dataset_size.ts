@@ -24,28 +24,20 @@ import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } fr
 import {
   gaussianGeneralization,
   heldOutGeneralization,
-  meanAt,
   measureCheckpoint,
   type Measurement,
-  rankCorrelation,
   referenceGap,
   sampleGridPng,
-  ZOO_SEEDS,
-  zooModel,
-  zooProbes,
-  zooReferences,
-} from "./zoo.ts";
+} from "./measure.ts";
+import { meanAt, rankCorrelation } from "../lib/metrics/stats.ts";
+import { ZOO_SEEDS, zooModel } from "./zoo.ts";
+import { zooProbes, zooReferences } from "./references.ts";
 import { unetParamCount } from "../lib/denoisers/unet.ts";
 import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
 import type { GridLabels } from "../lib/results/figures.ts";
-
-/** The informative σ levels (docs/scale.md: D_G and D_M differ at about σ ∈ [0.1, 4] at MNIST scale). */
-export const BAND_SIGMAS: readonly number[] = [4.066, 1.502, 0.47, 0.1166];
-
-/** The grid levels in the paper's range σ ∈ [0.1, 20], reported beside the criterion. */
-export const PAPER_BAND_SIGMAS: readonly number[] = [9.723, 4.066, 1.502, 0.47, 0.1166];
+import { BAND_SIGMAS, PAPER_BAND_SIGMAS } from "./bands.ts";
 
 /** Fraction of its smallest-N value the band mean must fall to at the largest N. */
 export const FALL_RATIO = 0.9;

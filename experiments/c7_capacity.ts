@@ -21,27 +21,22 @@ import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } fr
 import {
   gaussianGeneralization,
   heldOutGeneralization,
-  meanAt,
   measureCheckpoint,
   type Measurement,
-  rankCorrelation,
   sampleGridPng,
-  ZOO_SEEDS,
-  zooModel,
-  zooProbes,
-  zooReferences,
-} from "./zoo.ts";
+} from "./measure.ts";
+import { meanAt, rankCorrelation } from "../lib/metrics/stats.ts";
+import { ZOO_SEEDS, zooModel } from "./zoo.ts";
+import { zooProbes, zooReferences } from "./references.ts";
 import { unetParamCount } from "../lib/denoisers/unet.ts";
 import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
 import type { GridLabels } from "../lib/results/figures.ts";
+import { PAPER_BAND_SIGMAS as INTERMEDIATE_SIGMAS } from "./bands.ts";
 
 /** The levels the criterion judges: where the capacity trend is clear at MNIST scale (docs/scale.md). */
 export const CRITERION_SIGMAS: readonly number[] = [1.502, 0.47];
-
-/** All intermediate levels (σ ∈ [0.1, 20], the paper's "intermediate σ"), reported beside the criterion. */
-export const INTERMEDIATE_SIGMAS: readonly number[] = [9.723, 4.066, 1.502, 0.47, 0.1166];
 
 /** Fraction of its largest-C value the criterion's mean must be at or below at the smallest C. */
 export const FALL_RATIO = 0.9;

@@ -23,14 +23,12 @@ import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } fr
 import {
   gaussianGeneralization,
   heldOutGeneralization,
-  meanAt,
   measureCheckpoint,
   type Measurement,
-  ZOO_SEEDS,
-  zooModel,
-  zooProbes,
-  zooReferences,
-} from "./zoo.ts";
+} from "./measure.ts";
+import { meanAt } from "../lib/metrics/stats.ts";
+import { ZOO_SEEDS, zooModel } from "./zoo.ts";
+import { zooProbes, zooReferences } from "./references.ts";
 import { snapshotDir } from "../lib/training/model.ts";
 import { unetParamCount } from "../lib/denoisers/unet.ts";
 import { imageGridPng, lineChartSvg } from "../lib/results/figures.ts";
@@ -38,12 +36,10 @@ import { batch } from "../lib/types.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
 import type { GridLabels } from "../lib/results/figures.ts";
+import { BAND_SIGMAS } from "./bands.ts";
 
 /** The level v2's criterion judged, reported beside v3's band mean. */
 export const CRITERION_SIGMA = 1.502;
-
-/** The informative levels σ ∈ [0.1, 4], whose mean the criterion judges. */
-export const BAND_SIGMAS: readonly number[] = [4.066, 1.502, 0.47, 0.1166];
 
 /** How far above the minimum the last snapshot must be for the rise to count (relative). */
 export const MIN_RISE = 0.05;

@@ -29,21 +29,16 @@
  */
 import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, runSeeded, sig, startExperiment } from "./_harness.ts";
+import { C9_SEED_OFFSET, ZOO_SEEDS, zooModel } from "./zoo.ts";
 import {
-  C9_SEED_OFFSET,
   gaussianGeneralization,
   type Generalization,
   heldOutGeneralization,
-  rmsePerPixel,
-  rowRmse,
   sampleGeneralization,
   sampleGridPng,
-  ZOO_SEEDS,
-  zooModel,
-  zooProbes,
-  type ZooReferences,
-  zooReferences,
-} from "./zoo.ts";
+} from "./measure.ts";
+import { rmsePerPixel, rowRmse } from "../lib/metrics/stats.ts";
+import { zooProbes, type ZooReferences, zooReferences } from "./references.ts";
 import { unetParamCount } from "../lib/denoisers/unet.ts";
 import { covariance } from "../lib/linalg/covariance.ts";
 import { generalizationScore } from "../lib/metrics/generalization.ts";

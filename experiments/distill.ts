@@ -27,7 +27,8 @@ import { type Context, loadImages } from "./_harness.ts";
 import type { Batch } from "../lib/types.ts";
 import { applyDenoiser, noisyProbes } from "../lib/metrics/probes.ts";
 import { scoreDifferenceFromOutputs } from "../lib/metrics/score_difference.ts";
-import { ZOO_SEEDS, type ZooReferences } from "./zoo.ts";
+import { ZOO_SEEDS } from "./zoo.ts";
+import type { ZooReferences } from "./references.ts";
 
 /** Seed of the distillation noise; σ's own seed is deriveSeed(DISTILL_SEED, round(σ·10⁶)). */
 export const DISTILL_SEED = 6071;

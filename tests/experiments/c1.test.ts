@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { c1Table, CRITERION, PAPER_CRITERION, runC1 } from "../../experiments/c1_linearity.ts";
-import { BAND_SIGMAS } from "../../experiments/c6_dataset_size.ts";
+import { BAND_SIGMAS } from "../../experiments/bands.ts";
 import { getProfile } from "../../experiments/profiles.ts";
 import { readResult } from "../../lib/results/io.ts";
 import { PAPER_SIGMAS } from "../../lib/sampling/schedule.ts";

@@ -11,7 +11,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startExperiment } from "../../experiments/_harness.ts";
-import { measureCheckpoint, zooModel, zooProbes, zooReferences } from "../../experiments/zoo.ts";
+import { measureCheckpoint } from "../../experiments/measure.ts";
+import { zooModel } from "../../experiments/zoo.ts";
+import { zooProbes, zooReferences } from "../../experiments/references.ts";
 import { RETRAIN_POLICY } from "../../experiments/tolerances.ts";
 import { latestVersion, resultPath } from "../../lib/results/frozen.ts";
 import { readResult } from "../../lib/results/io.ts";

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { getProfile, PROFILES } from "../../experiments/profiles.ts";
-import { C9_SEED_OFFSET, meanAt, rankCorrelation, zooKey, zooPlan, zooSpec } from "../../experiments/zoo.ts";
+import { C9_SEED_OFFSET, zooKey, zooPlan, zooSpec } from "../../experiments/zoo.ts";
+import { meanAt, rankCorrelation } from "../../lib/metrics/stats.ts";
 import { PAPER_SIGMAS } from "../../lib/sampling/schedule.ts";
 
 const smoke = getProfile("smoke");
