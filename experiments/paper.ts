@@ -18,7 +18,7 @@ import type { Result } from "../lib/results/schema.ts";
 import { type Claim, CLAIMS } from "./claims.ts";
 import { metricsOf } from "../lib/results/seeds.ts";
 import { verdictCell, verdictPhrase } from "../lib/results/verdict.ts";
-import { changesSection, limitationsSection } from "./_paper_v3.ts";
+import { changesSection, limitationsSection } from "./_paper_changes.ts";
 import { labelledGridSvg } from "../lib/results/figures.ts";
 import { currentCitations } from "../lib/results/citations.ts";
 import { formatSeconds } from "../lib/progress.ts";
@@ -109,11 +109,13 @@ export function seedMeanView(r: Result): Result {
   return { ...r, metrics: metricsOf(r) };
 }
 
-/** "What changed from v2" and "Limitations" (experiments/_paper_v3.ts), for versions after v2. */
-async function _v3Sections(root: string, version: string, results: Result[]): Promise<string[]> {
-  if (Number(version.slice(1)) < 3) return [];
-  const v2 = (await loadVersion(root, "v2")).results;
-  return [changesSection(v2, results), "", limitationsSection(results), ""];
+/** "What changed from v(n−1)" and "Limitations" (experiments/_paper_changes.ts), for versions after v2. */
+async function _changeSections(root: string, version: string, results: Result[]): Promise<string[]> {
+  const n = Number(version.slice(1));
+  if (n < 3) return [];
+  const prevName = `v${n - 1}`;
+  const prev = (await loadVersion(root, prevName)).results;
+  return [changesSection(prevName, prev, version, results), "", limitationsSection(results, version), ""];
 }
 
 /** The command that recomputes a result. */
@@ -192,7 +194,7 @@ export async function renderPaperFiles(
     "",
     scaleTable(results),
     "",
-    ...(await _v3Sections(root, version, results)),
+    ...(await _changeSections(root, version, results)),
     await shippedSummary(),
     "",
   ];

@@ -181,7 +181,7 @@ export async function zooModel(
   if (retrain) _retrained.add(key);
   const history = await readHistory(model.dir);
   recordUsedModel(key, {
-    label: `${label} seed ${spec.train.seed}`,
+    label: `${label} seed ${spec.train.seed}${spec.train.converge ? `, ${model.manifest.step} steps` : ""}`,
     convergence: history?.convergence ?? null,
   });
   const from = model.trained
