@@ -35,12 +35,19 @@ export async function reproduce(args: string[]): Promise<Result[]> {
   const claims = opts.positionals.length ? opts.positionals.map(getClaim) : CLAIMS;
   const results: Result[] = [];
   const t0 = performance.now();
+  const times: string[] = [];
   for (const [i, c] of claims.entries()) {
     log(`reproduce: [${i + 1}/${claims.length}] ${c.id} (deno task ${c.task})`);
+    const t1 = performance.now();
     // A claim's run ignores positionals (parseCommon allows them), so the claim ids can stay in `args`.
     results.push(await c.run(args));
+    times.push(`${c.id} ${formatSeconds((performance.now() - t1) / 1000)}`);
   }
-  log(`reproduce: ${claims.length} claim(s) in ${formatSeconds((performance.now() - t0) / 1000)}`);
+  log(
+    `reproduce: ${claims.length} claim(s) in ${formatSeconds((performance.now() - t0) / 1000)} (${
+      times.join(", ")
+    })`,
+  );
   return results;
 }
 
