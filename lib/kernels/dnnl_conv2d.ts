@@ -10,7 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { type BackendOps, withOps } from "./backend_ops.ts";
-import { type ConvAttrs, convInfo } from "./conv_info.ts";
+import { conv2DConfig, type ConvAttrs, convInfo, fusedConv2DConfig } from "./conv_info.ts";
 import { DNNL } from "./dnnl.ts";
 import { convPlan, runConvPlan } from "./dnnl_conv.ts";
 
@@ -38,14 +38,7 @@ function _forward(
 
 /** The oneDNN Conv2D kernel config for `backendName` (NHWC). */
 export function dnnlConv2DConfig(backendName: string): tf.KernelConfig {
-  return {
-    kernelName: tf.Conv2D,
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
-      return withOps(backendName, backend, (ops) => _forward(ops, x, filter, attrs as unknown as ConvAttrs));
-    },
-  };
+  return conv2DConfig(backendName, _forward);
 }
 
 /**
@@ -53,23 +46,7 @@ export function dnnlConv2DConfig(backendName: string): tf.KernelConfig {
  * everything else by the backend's own FusedConv2D.
  */
 export function dnnlFusedConv2DConfig(backendName: string): tf.KernelConfig {
-  return {
-    kernelName: tf.FusedConv2D,
-    backendName,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { x, filter, bias, preluActivationWeights } = inputs as tf.FusedConv2DInputs;
-      const a = attrs as unknown as ConvAttrs & { activation?: string };
-      const cout = filter.shape[3];
-      const simple = (a.activation === undefined || a.activation === "linear") &&
-        preluActivationWeights === undefined &&
-        (bias === undefined ||
-          (bias.shape.length === 1 && bias.shape[0] === cout && bias.dtype === "float32"));
-      return withOps(backendName, backend, (ops) => {
-        if (!simple) return ops.keep(ops.run(tf.FusedConv2D, inputs as tf.NamedTensorInfoMap, attrs));
-        return _forward(ops, x, filter, a, bias);
-      });
-    },
-  };
+  return fusedConv2DConfig(backendName, _forward);
 }
 
 /** The oneDNN Conv2DBackpropInput kernel config for `backendName` (NHWC). */
