@@ -51,6 +51,11 @@ const _f = (x: number) => String(Number(x.toPrecision(3)));
 /** An array-valued metric. */
 /** A metric of a result; a result over several seeds gives its seed mean (lib/results/seeds.ts). */
 const _a = (r: Result, key: string) => metricsOf(r)[key] as number[];
+/** Each seed's metrics of a result (one entry for a single-seed result). */
+const _perSeed = (r: Result) => {
+  const per = (r.metrics as { perSeed?: Result["metrics"][] }).perSeed;
+  return Array.isArray(per) ? per : [r.metrics];
+};
 /** Labels from `labels` for the one PNG grid of a claim, named `<claim>_samples.png`. */
 const _grid = (labels: (r: Result) => GridLabels) => (r: Result, path: string) =>
   path.split("/").at(-1) === `${r.claim.toLowerCase()}_samples.png` ? labels(r) : undefined;
@@ -182,7 +187,10 @@ export const CLAIMS: readonly Claim[] = [
     table: c8Table,
     short: "Gaussian early, memorises later",
     paperNumber: "minimum near epoch 841, then rises",
-    ours: (r) => `minimum at step ${r.metrics.minimumStep}, then +${_f(100 * (r.metrics.rise as number))}%`,
+    ours: (r) => {
+      const steps = _perSeed(r).map((m) => m.minimumStep).join("/");
+      return `minimum at step ${steps}, then +${_f(100 * (metricsOf(r).rise as number))}%`;
+    },
     gridLabels: _grid(c8GridLabels),
   },
   {
