@@ -226,14 +226,25 @@ export async function runSeeded(run: (args: string[]) => Promise<Result>, args: 
     log(`seed ${k + 1}/${seeds.length} (training seed ${seeds[k]})`);
     per.push(await run([...args, "--seed-index", String(k)]));
   }
+  return await writeCombined(per, seeds, startedAt, o.out);
+}
+
+/**
+ * Combine each seed's result of one claim ({@link combineSeedResults}) and write the combined result beside
+ * the seeds' folders under `out` (as {@link runSeeded} does after running them).
+ */
+export async function writeCombined(
+  per: readonly Result[],
+  seeds: readonly number[],
+  startedAt: number,
+  out: string,
+): Promise<Result> {
   const result = combineSeedResults(per, seeds, startedAt);
   const r0 = per[0];
-  const holds = result.verdict.holds;
   const words = per.map((r) => verdictWord(r.verdict.holds));
-  const dir = join(o.out, profile.name, r0.dataset);
-  const path = join(dir, `${r0.claim.toLowerCase()}.json`);
+  const path = join(out, r0.profile, r0.dataset, `${r0.claim.toLowerCase()}.json`);
   await writeResult(path, result);
-  log(`${r0.claim}: over ${seeds.length} seeds ${verdictWord(holds)} (${words.join(", ")}); wrote ${path}`);
+  log(`${r0.claim}: over ${seeds.length} seeds ${verdictWord(result.verdict.holds)} (${words.join(", ")}); wrote ${path}`);
   return result;
 }
 

@@ -34,6 +34,8 @@ export interface Claim {
   run: (args: string[]) => Promise<Result>;
   /** A markdown table of the result's key numbers, for PAPER.md. */
   table?: (r: Result) => string;
+  /** True when the claim trains denoisers and so runs once per training seed (runSeeded). */
+  seeded?: boolean;
   /** True for work that goes beyond the paper (judges no claim of it). */
   beyond?: boolean;
   /** The claim in a few words, for PAPER.md's opening table. */
@@ -70,6 +72,7 @@ export const CLAIMS: readonly Claim[] = [
       "the least favourable α",
     task: "c1",
     run: (args) => runSeeded(runC1, args),
+    seeded: true,
     table: c1Table,
     short: "linearity rises with N",
     paperNumber: "LS rises with N; > 0.96",
@@ -85,6 +88,7 @@ export const CLAIMS: readonly Claim[] = [
     reported: "RMSE(D_L, D_θ) < 0.05 for σ in [20, 80] and [0.002, 0.1]; D_M far off at intermediate σ",
     task: "c2",
     run: (args) => runSeeded(runC2, args),
+    seeded: true,
     table: c2Table,
     short: "D_L ≈ D_θ at low and high σ",
     paperNumber: "RMSE(D_L, D_θ) < 0.05 at σ ≤ 0.1, ≥ 20",
@@ -102,6 +106,7 @@ export const CLAIMS: readonly Claim[] = [
       "vectors align for σ ≥ 0.116",
     task: "c3",
     run: (args) => runSeeded(runC3, args),
+    seeded: true,
     table: c3Table,
     short: "D_L ≈ D_G",
     paperNumber: "RMSE(D_L, D_G) < 0.05 at all σ; NMSE < 0.2",
@@ -118,6 +123,7 @@ export const CLAIMS: readonly Claim[] = [
     reported: "visual grids (FFHQ 64×64)",
     task: "c4",
     run: (args) => runSeeded(runC4, args),
+    seeded: true,
     table: c4Table,
     short: "samples share D_θ's structure",
     paperNumber: "image grids alike",
@@ -135,6 +141,7 @@ export const CLAIMS: readonly Claim[] = [
       "memorising (N = 68, 1094) vs generalising (N ≥ 35000): D_L departs from D_G only when memorising",
     task: "c5",
     run: (args) => runSeeded(runC5, args),
+    seeded: true,
     table: c5Table,
     short: "Gaussian bias only when generalising",
     paperNumber: "D_L departs from D_G only when memorising",
@@ -151,6 +158,7 @@ export const CLAIMS: readonly Claim[] = [
     reported: "RMSE(D_θ, D_G) falls with N, mostly at σ in [0.1, 20] (FFHQ 64×64, N = 68 … 70000)",
     task: "c6",
     run: (args) => runSeeded(runC6, args),
+    seeded: true,
     table: c6Table,
     short: "more data → closer to D_G",
     paperNumber: "RMSE(D_θ, D_G) falls with N",
@@ -168,6 +176,7 @@ export const CLAIMS: readonly Claim[] = [
     reported: "N = 1094, base channels 4 … 128: RMSE(D_θ, D_G) at intermediate σ falls as channels shrink",
     task: "c7",
     run: (args) => runSeeded(runC7, args),
+    seeded: true,
     table: c7Table,
     short: "less capacity → closer to D_G",
     paperNumber: "RMSE(D_θ, D_G) falls as C shrinks",
@@ -184,6 +193,7 @@ export const CLAIMS: readonly Claim[] = [
     reported: "N = 1094, epochs 187 … 64210: RMSE(D_θ, D_G) falls until about epoch 841, then rises",
     task: "c8",
     run: (args) => runSeeded(runC8, args),
+    seeded: true,
     table: c8Table,
     short: "Gaussian early, memorises later",
     paperNumber: "minimum near epoch 841, then rises",
@@ -201,6 +211,7 @@ export const CLAIMS: readonly Claim[] = [
     reported: "2 × 35000 FFHQ images (and 2 × 1094 with early stopping or small models): visual grids",
     task: "c9",
     run: (args) => runSeeded(runC9, args),
+    seeded: true,
     table: c9Table,
     short: "disjoint halves, same samples",
     paperNumber: "samples nearly identical (2 × 35000)",

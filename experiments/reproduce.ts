@@ -1,29 +1,42 @@
 /**
- * `deno task reproduce [--profile P] [--dataset D] [claim …]`: run every claim (or the ones named) in
- * sequence, writing each result under `results/latest/<profile>/<dataset>/`, then print the verdict
- * table (claim, the paper's value, ours, holds or not) on stdout. Progress goes to stderr.
+ * `deno task reproduce [--profile P] [--dataset D] [--jobs J] [claim …]`: run every claim (or the ones
+ * named), writing each result under `results/latest/<profile>/<dataset>/`, then print the verdict table
+ * (claim, the paper's value, ours, holds or not) on stdout. Progress goes to stderr. `--jobs J` (default: one
+ * per core) runs the training seeds and the unseeded claims on J workers; the results are equal within the tolerance policy (the BLAS thread count
+ * changes float64 summation order: relative differences ~1e-8).
  *
  * @module
  */
 import { parseCommon } from "../lib/cli.ts";
 import { formatSeconds, log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
-import { CLAIMS, getClaim } from "./claims.ts";
+import { type Claim, CLAIMS, getClaim } from "./claims.ts";
+import { join } from "node:path";
+import { readResult } from "../lib/results/io.ts";
+import { getProfile } from "./profiles.ts";
+import { seedFolder, writeCombined } from "./_harness.ts";
+import type { ReproduceJob } from "./_reproduce_worker.ts";
 import { verdictCell } from "../lib/results/verdict.ts";
 
-/** Markdown verdict table of results. */
+/**
+ * The verdicts on one screen: a line per claim — the claim in a few words, the paper's number, ours and
+ * the verdict — under a line naming the run; each claim's full summary and criterion are in its result file.
+ */
 export function verdictTable(results: Result[]): string {
+  const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
+  const runs = [...new Set(results.map((r) => `${r.profile}/${r.dataset}`))];
   const lines = [
-    "| claim | profile | dataset | paper | ours | holds |",
-    "| --- | --- | --- | --- | --- | --- |",
+    `Verdicts (${runs.join(", ")}; details in each claim's result file):`,
+    "",
+    "| claim | the paper | ours | verdict |",
+    "| --- | --- | --- | --- |",
   ];
   for (const r of results) {
-    const holds = verdictCell(r.verdict.holds);
-    const cell = (s: string) => s.replaceAll("|", "\\|").replaceAll("\n", " ");
+    const c = getClaim(r.claim);
     lines.push(
-      `| ${r.claim} | ${r.profile} | ${r.dataset} | ${cell(r.paper.reported)} | ${
-        cell(r.verdict.summary)
-      } | ${holds} |`,
+      `| ${r.claim} ${cell(c.short)} | ${cell(c.paperNumber)} | ${cell(c.ours(r))} | ${
+        verdictCell(r.verdict.holds)
+      } |`,
     );
   }
   return lines.join("\n");
@@ -31,10 +44,37 @@ export function verdictTable(results: Result[]): string {
 
 /** Run the claims named in `args` (all when none) and return their results. */
 export async function reproduce(args: string[]): Promise<Result[]> {
-  const opts = parseCommon(args);
+  const { jobs, rest } = parseJobs(args);
+  const opts = parseCommon(rest);
   const claims = opts.positionals.length ? opts.positionals.map(getClaim) : CLAIMS;
-  const results: Result[] = [];
   const t0 = performance.now();
+  const results = jobs > 1 ? await _parallel(claims, rest, jobs) : await _sequential(claims, rest);
+  log(`reproduce: ${claims.length} claim(s) in ${formatSeconds((performance.now() - t0) / 1000)}`);
+  return results;
+}
+
+/**
+ * `--jobs J` (default: one per core; 1 runs one claim after another in this process) and the other
+ * arguments.
+ */
+export function parseJobs(args: string[]): { jobs: number; rest: string[] } {
+  const rest: string[] = [];
+  let jobs = Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1);
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k];
+    const v = a === "--jobs" ? args[++k] : a.startsWith("--jobs=") ? a.slice(7) : undefined;
+    if (v === undefined) {
+      rest.push(a);
+      continue;
+    }
+    jobs = Number(v);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new Error(`--jobs ${v}: expected an integer ≥ 1`);
+  }
+  return { jobs, rest };
+}
+
+async function _sequential(claims: readonly Claim[], args: string[]): Promise<Result[]> {
+  const results: Result[] = [];
   const times: string[] = [];
   for (const [i, c] of claims.entries()) {
     log(`reproduce: [${i + 1}/${claims.length}] ${c.id} (deno task ${c.task})`);
@@ -43,12 +83,84 @@ export async function reproduce(args: string[]): Promise<Result[]> {
     results.push(await c.run(args));
     times.push(`${c.id} ${formatSeconds((performance.now() - t1) / 1000)}`);
   }
-  log(
-    `reproduce: ${claims.length} claim(s) in ${formatSeconds((performance.now() - t0) / 1000)} (${
-      times.join(", ")
-    })`,
-  );
+  log(`reproduce: per claim ${times.join(", ")}`);
   return results;
+}
+
+/**
+ * The same results from `jobs` workers (experiments/_reproduce_worker.ts): one job per training seed (the
+ * seeded claims C1–C9 with `--seed-index k`, sharing that seed's fits) and one for the unseeded claims,
+ * taken in turn by the workers; then each seeded claim's seeds are combined as `runSeeded` does.
+ */
+async function _parallel(claims: readonly Claim[], args: string[], jobs: number): Promise<Result[]> {
+  const opts = parseCommon(args);
+  const profile = getProfile(opts.profile);
+  const seeds = opts.seedIndex === undefined ? profile.zoo.seeds : [profile.zoo.seeds[opts.seedIndex]];
+  const seeded = claims.filter((c) => c.seeded && seeds.length > 1);
+  const unseeded = claims.filter((c) => !seeded.includes(c));
+  const queue: ReproduceJob[] = [
+    ...(unseeded.length ? [{ claims: unseeded.map((c) => c.id), args }] : []),
+    ...(seeded.length
+      ? seeds.map((_, k) => ({ claims: seeded.map((c) => c.id), args: [...args, "--seed-index", String(k)] }))
+      : []),
+  ];
+  // One BLAS thread per job (read by OpenBLAS when a worker first loads it; oneDNN follows it).
+  Deno.env.set("OPENBLAS_NUM_THREADS", "1");
+  const startedAt = Date.now();
+  const n = Math.min(jobs, queue.length);
+  log(`reproduce: ${queue.length} job(s) on ${n} worker(s)`);
+  const worker = async (w: number) => {
+    for (let job = queue.shift(); job; job = queue.shift()) {
+      const t1 = performance.now();
+      const what = `${job.claims.join(", ")}${
+        job.args.includes("--seed-index") ? ` (seed index ${job.args.at(-1)})` : ""
+      }`;
+      log(`reproduce: worker ${w + 1}: ${what}`);
+      await _runJob(job);
+      log(`reproduce: worker ${w + 1}: ${what} done in ${formatSeconds((performance.now() - t1) / 1000)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: n }, (_, w) => worker(w)));
+  const results: Result[] = [];
+  for (const c of claims) {
+    const at = (k?: number) =>
+      join(
+        opts.out,
+        profile.name,
+        opts.dataset,
+        ...(k === undefined ? [] : [seedFolder(k)]),
+        `${c.id.toLowerCase()}.json`,
+      );
+    results.push(
+      seeded.includes(c)
+        ? await writeCombined(
+          await Promise.all(seeds.map((_, k) => readResult(at(k)))),
+          seeds,
+          startedAt,
+          opts.out,
+        )
+        : await readResult(at(opts.seedIndex)),
+    );
+  }
+  return results;
+}
+
+/** Run one job in a fresh worker; rejects with the worker's error message. */
+function _runJob(job: ReproduceJob): Promise<void> {
+  const w = new Worker(new URL("./_reproduce_worker.ts", import.meta.url).href, { type: "module" });
+  return new Promise<void>((resolve, reject) => {
+    w.onmessage = (e: MessageEvent<{ ok: boolean; message?: string }>) => {
+      w.terminate();
+      if (e.data.ok) resolve();
+      else reject(new Error(e.data.message));
+    };
+    w.onerror = (e) => {
+      e.preventDefault();
+      w.terminate();
+      reject(new Error(`worker: ${e.message}`));
+    };
+    w.postMessage(job);
+  });
 }
 
 if (import.meta.main) {

@@ -1,0 +1,29 @@
+/**
+ * A worker of `reproduce --jobs J` (experiments/reproduce.ts): runs the claims it is sent, in order, with
+ * the arguments it is sent (e.g. one training seed's `--seed-index k`), so claims of one seed share their
+ * fits and data in this worker, and writes their results as the claims' own tasks do. Single-threaded
+ * float64 linear algebra (the jobs share the cores; OpenBLAS reads OPENBLAS_NUM_THREADS set by the parent).
+ *
+ * @module
+ */
+/// <reference lib="deno.worker" />
+import { getClaim } from "./claims.ts";
+import { setWasmThreads } from "../lib/linalg/_wasm_gemm.ts";
+
+/** What the parent sends: claim ids and their arguments. */
+export interface ReproduceJob {
+  /** Claim ids, run in this order. */
+  claims: string[];
+  /** Command-line arguments of every claim of the job. */
+  args: string[];
+}
+
+self.onmessage = async (e: MessageEvent<ReproduceJob>) => {
+  try {
+    setWasmThreads(1);
+    for (const id of e.data.claims) await getClaim(id).run(e.data.args);
+    self.postMessage({ ok: true });
+  } catch (err) {
+    self.postMessage({ ok: false, message: (err as Error).message });
+  }
+};
