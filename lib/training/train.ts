@@ -9,7 +9,9 @@
  *   e = ⌊k/N⌋ and `perm_e = Rng(deriveSeed(seed, ORDER_STREAM, e)).permutation(N)` (one seeded
  *   permutation per epoch; a batch may straddle two epochs, and N < B works);
  * - noise σ, ε of step s: {@link drawTrainingNoise}(seed, s, …).
- * So the same (seed, configs, data) give bit-identical weights on one backend, and a run resumed
+ * So the same (seed, configs, data) give bit-identical weights on one backend with the same kernels and
+ * thread count (oneDNN's convolutions, whose threads follow OPENBLAS_NUM_THREADS, sum in another order with
+ * another thread count: 30 steps of N = 64, C = 8 end with other bits at 1 and 2 threads), and a run resumed
  * from a checkpoint at step k continues exactly as the uninterrupted run (the step number is the
  * whole RNG state). Nothing depends on the total number of steps either (warm-up and EMA are in
  * images, there is no decay), so the snapshot at step s of a long run equals the end of an s-step run.
