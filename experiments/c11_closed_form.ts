@@ -111,11 +111,16 @@ export type C11Metrics = {
   gmm10MinUncentred: number[];
 };
 
-/** One D_θ measured: its training set, capacity, step, and one checkpoint folder per seed. */
+/**
+ * One D_θ measured: its training set, capacity, step, and one checkpoint folder per seed. A run's last
+ * step is one model over the seeds (`final`) even where the convergence rule stopped the seeds at
+ * different steps (`step` is then the first seed's); a snapshot is one model per step.
+ */
 interface _Model {
   n: number;
   baseChannels: number;
   step: number;
+  final: boolean;
   dirs: string[];
   keys: string[];
 }
@@ -154,9 +159,11 @@ export async function runC11(args: string[]): Promise<Result> {
   // Load the probes; find the models of the three regimes
   const probes = await zooProbes(ctx);
   const models: _Model[] = [];
-  const modelIndex = (n: number, baseChannels: number, step: number) => {
-    let i = models.findIndex((m) => m.n === n && m.baseChannels === baseChannels && m.step === step);
-    if (i < 0) i = models.push({ n, baseChannels, step, dirs: [], keys: [] }) - 1;
+  const modelIndex = (n: number, baseChannels: number, step: number, final: boolean) => {
+    let i = models.findIndex((m) =>
+      m.n === n && m.baseChannels === baseChannels && (final ? m.final : !m.final && m.step === step)
+    );
+    if (i < 0) i = models.push({ n, baseChannels, step, final, dirs: [], keys: [] }) - 1;
     return i;
   };
   const regimes: { name: string; variable: string; models: number[] }[] = [
@@ -169,7 +176,7 @@ export async function runC11(args: string[]): Promise<Result> {
       const tm = await zooModel(ctx, { n, baseChannels, seed, ...(steps ? { steps } : {}) });
       const points = steps ? [...tm.snapshots, tm.manifest.step] : [tm.manifest.step];
       for (const s of points) {
-        const i = modelIndex(n, baseChannels, s);
+        const i = modelIndex(n, baseChannels, s, s === tm.manifest.step);
         const dir = s === tm.manifest.step ? tm.dir : snapshotDir(tm.dir, s);
         if (!models[i].dirs.includes(dir)) {
           models[i].dirs.push(dir);
@@ -321,7 +328,7 @@ export async function runC11(args: string[]): Promise<Result> {
 
   // Samples of every denoiser from the same noise as D_θ's, for the smallest- and largest-N models
   const sampled = [...new Set([c6.ns[0], c6.ns.at(-1)!])].map((n) =>
-    modelIndex(n, c6.baseChannels, zoo.steps)
+    modelIndex(n, c6.baseChannels, zoo.steps, true)
   );
   const sampleRmse: number[][] = [];
   const grids: FigureFile[] = [];
@@ -499,7 +506,9 @@ export async function runC11(args: string[]): Promise<Result> {
       "across probes, so the centred denominator is small and every closed form (all near the training mean) " +
       "scores a strongly negative r² there: read rmseMean at those levels.",
       `Setup differences from the anchors: ${zoo.resolution}×${zoo.resolution} images (not 28×28 or 32×32), ` +
-      `U-Nets of ${c7.capacities.join(", ")} base channels without attention trained ${zoo.steps} steps ` +
+      `U-Nets of ${c7.capacities.join(", ")} base channels without attention trained ${
+        zoo.converge ? `until the convergence rule held (at most ${zoo.steps} steps)` : `${zoo.steps} steps`
+      } ` +
       `(the zoo's), N = ${[...new Set(models.map((m) => m.n))].join(", ")} training images, EMA weights, ` +
       "noise levels of the paper's 10-level grid rather than each anchor's sampler schedule.",
       `LS and ELS patch sides are calibrated per model and σ on ${cfg.nCalibrate} held-out probes disjoint ` +
