@@ -244,7 +244,11 @@ export async function writeCombined(
   const words = per.map((r) => verdictWord(r.verdict.holds));
   const path = join(out, r0.profile, r0.dataset, `${r0.claim.toLowerCase()}.json`);
   await writeResult(path, result);
-  log(`${r0.claim}: over ${seeds.length} seeds ${verdictWord(result.verdict.holds)} (${words.join(", ")}); wrote ${path}`);
+  log(
+    `${r0.claim}: over ${seeds.length} seeds ${verdictWord(result.verdict.holds)} (${
+      words.join(", ")
+    }); wrote ${path}`,
+  );
   return result;
 }
 

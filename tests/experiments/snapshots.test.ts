@@ -14,25 +14,12 @@
  *
  * @module
  */
-import assert from "node:assert/strict";
-import { join } from "node:path";
-import { getClaim } from "../../experiments/claims.ts";
-import { tolerancePolicy } from "../../experiments/tolerances.ts";
-import { latestVersion, resultPath } from "../../lib/results/frozen.ts";
-import { assertMatchesSnapshot } from "../../lib/results/compare.ts";
+
+import { snapshotTest } from "./_snapshot.ts";
 
 const out = await Deno.makeTempDir({ prefix: "hg-snapshots-" });
 
-for (const id of ["C1", "C2", "C3", "C4", "C5"]) {
-  Deno.test(`${id} at the ci profile matches its frozen result`, async () => {
-    const claim = getClaim(id);
-    const now = await claim.run(["--profile", "ci", "--dataset", "mnist", "--out", out]);
-    const frozen = resultPath(join("results", latestVersion()), "ci", "mnist", id);
-    const rows = await assertMatchesSnapshot(now, frozen, tolerancePolicy(id));
-    assert.ok(rows.some((r) => r.path.startsWith("metrics.")), `${id}: the comparison covers the metrics`);
-    assert.ok(rows.some((r) => r.path === "verdict.holds"), `${id}: and the verdict`);
-  });
-}
+for (const id of ["C1", "C2", "C3", "C4", "C5"]) snapshotTest(id, out);
 
 Deno.test("snapshot scratch folder is removed", async () => {
   await Deno.remove(out, { recursive: true });

@@ -22,18 +22,11 @@ import { latestVersion, resultPath } from "../../lib/results/frozen.ts";
 import { assertMatchesSnapshot, compareResults } from "../../lib/results/compare.ts";
 import { readResult } from "../../lib/results/io.ts";
 
+import { snapshotTest } from "./_snapshot.ts";
+
 const out = await Deno.makeTempDir({ prefix: "hg-snapshots-" });
 
-for (const id of ["C6", "C7", "C8", "C9"]) {
-  Deno.test(`${id} at the ci profile matches its frozen result`, async () => {
-    const claim = getClaim(id);
-    const now = await claim.run(["--profile", "ci", "--dataset", "mnist", "--out", out]);
-    const frozen = resultPath(join("results", latestVersion()), "ci", "mnist", id);
-    const rows = await assertMatchesSnapshot(now, frozen, tolerancePolicy(id));
-    assert.ok(rows.some((r) => r.path.startsWith("metrics.")), `${id}: the comparison covers the metrics`);
-    assert.ok(rows.some((r) => r.path === "verdict.holds"), `${id}: and the verdict`);
-  });
-}
+for (const id of ["C6", "C7", "C8", "C9"]) snapshotTest(id, out);
 
 // C11 goes beyond the paper; it is compared once a frozen version holds its ci result (from v3 on).
 const c11Frozen = resultPath(join("results", latestVersion()), "ci", "mnist", "C11");
