@@ -88,9 +88,9 @@ async function _sequential(claims: readonly Claim[], args: string[]): Promise<Re
 }
 
 /**
- * The same results from `jobs` workers (experiments/_reproduce_worker.ts): one job per training seed (the
- * seeded claims C1–C9 with `--seed-index k`, sharing that seed's fits) and one for the unseeded claims,
- * taken in turn by the workers; then each seeded claim's seeds are combined as `runSeeded` does.
+ * The same results from `jobs` workers (experiments/_reproduce_worker.ts): one job per unseeded claim and
+ * one per training seed (the seeded claims C1–C9 with `--seed-index k`, sharing that seed's fits), taken in
+ * turn by the workers; then each seeded claim's seeds are combined as `runSeeded` does.
  */
 async function _parallel(claims: readonly Claim[], args: string[], jobs: number): Promise<Result[]> {
   const opts = parseCommon(args);
@@ -99,7 +99,8 @@ async function _parallel(claims: readonly Claim[], args: string[], jobs: number)
   const seeded = claims.filter((c) => c.seeded && seeds.length > 1);
   const unseeded = claims.filter((c) => !seeded.includes(c));
   const queue: ReproduceJob[] = [
-    ...(unseeded.length ? [{ claims: unseeded.map((c) => c.id), args }] : []),
+    // The unseeded claims first and one job each (C11 and C10 are the longest), then one job per seed.
+    ...[...unseeded].reverse().map((c) => ({ claims: [c.id], args })),
     ...(seeded.length
       ? seeds.map((_, k) => ({ claims: seeded.map((c) => c.id), args: [...args, "--seed-index", String(k)] }))
       : []),
