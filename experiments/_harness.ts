@@ -239,7 +239,9 @@ export async function writeCombined(
   startedAt: number,
   out: string,
 ): Promise<Result> {
-  const result = combineSeedResults(per, seeds, startedAt);
+  // Its wall time is its seeds' (run side by side by `reproduce --jobs`, they would all count the elapsed time).
+  const seedsWall = per.reduce((s, r) => s + r.volatile.wallSeconds, 0);
+  const result = combineSeedResults(per, seeds, Math.max(startedAt, Date.now() - 1000 * seedsWall));
   const r0 = per[0];
   const words = per.map((r) => verdictWord(r.verdict.holds));
   const path = join(out, r0.profile, r0.dataset, `${r0.claim.toLowerCase()}.json`);
