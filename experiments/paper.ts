@@ -21,7 +21,6 @@ import { verdictCell, verdictPhrase } from "../lib/results/verdict.ts";
 import { changesSection, limitationsSection } from "./_paper_changes.ts";
 import { labelledGridSvg } from "../lib/results/figures.ts";
 import { currentCitations } from "../lib/results/citations.ts";
-import { formatSeconds } from "../lib/progress.ts";
 import { beyondPaperSection } from "./paper_beyond.ts";
 
 /** Markers of README.md's generated block. */
