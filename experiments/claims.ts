@@ -146,8 +146,11 @@ export const CLAIMS: readonly Claim[] = [
     short: "Gaussian bias only when generalising",
     paperNumber: "D_L departs from D_G only when memorising",
     ours: (r) => {
-      const [b, ns] = [_a(r, "band"), _a(r, "ns")];
-      return `RMSE(D_L, D_G) ${_f(b[0])} (N ${ns[0]}) vs ${_f(b.at(-1)!)} (N ${ns.at(-1)})`;
+      // v3 on: ρ = RMSE(D_L, D_G) / D_M's own (the criterion's number); v1–v2 results have no ρ.
+      const [b, ns, rho] = [_a(r, "band"), _a(r, "ns"), _a(r, "rho")];
+      return rho
+        ? `ρ ${_f(rho[0])} (N ${ns[0]}) → ${_f(rho.at(-1)!)} (N ${ns.at(-1)})`
+        : `RMSE(D_L, D_G) ${_f(b[0])} (N ${ns[0]}) vs ${_f(b.at(-1)!)} (N ${ns.at(-1)})`;
     },
   },
   {
@@ -196,10 +199,10 @@ export const CLAIMS: readonly Claim[] = [
     seeded: true,
     table: c8Table,
     short: "Gaussian early, memorises later",
-    paperNumber: "minimum near epoch 841, then rises",
+    paperNumber: "min. near epoch 841, then rises",
     ours: (r) => {
       const steps = _perSeed(r).map((m) => m.minimumStep).join("/");
-      return `minimum at step ${steps}, then +${_f(100 * (metricsOf(r).rise as number))}%`;
+      return `min. at step ${steps}, then +${_f(100 * (metricsOf(r).rise as number))}%`;
     },
     gridLabels: _grid(c8GridLabels),
   },

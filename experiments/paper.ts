@@ -140,7 +140,7 @@ export function openingTable(results: Result[], files: string[]): string {
     const rs = results.filter((r) => r.claim === c.id);
     const h = headlineResult(rs);
     if (!h) continue;
-    const others = rs.filter((r) => r !== h).map((r) => `${r.profile}/${r.dataset} ${_yesNo(r)}`).join(" · ");
+    const others = rs.filter((r) => r !== h).map((r) => `${_short(r)} ${_yesNo(r)}`).join(" · ");
     rows.push(
       `| [${c.id}](#${c.id.toLowerCase()}) ${cell(c.short)} | ${cell(c.paperNumber)} | [${cell(c.ours(h))}](${
         files[results.indexOf(h)]
@@ -148,6 +148,12 @@ export function openingTable(results: Result[], files: string[]): string {
     );
   }
   return rows.join("\n");
+}
+
+/** A run in a few characters for the opening table: `full Fashion`, `ci MNIST`. */
+function _short(r: Result): string {
+  const names: Record<string, string> = { "mnist": "MNIST", "fashion-mnist": "Fashion" };
+  return `${r.profile} ${names[r.dataset] ?? r.dataset}`;
 }
 
 function _yesNo(r: Result): string {
