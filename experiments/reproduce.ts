@@ -106,6 +106,7 @@ async function _parallel(claims: readonly Claim[], args: string[], jobs: number)
       : []),
   ];
   // One BLAS thread per job (read by OpenBLAS when a worker first loads it; oneDNN follows it).
+  const threadsBefore = Deno.env.get("OPENBLAS_NUM_THREADS");
   Deno.env.set("OPENBLAS_NUM_THREADS", "1");
   const startedAt = Date.now();
   const n = Math.min(jobs, queue.length);
@@ -121,7 +122,12 @@ async function _parallel(claims: readonly Claim[], args: string[], jobs: number)
       log(`reproduce: worker ${w + 1}: ${what} done in ${formatSeconds((performance.now() - t1) / 1000)}`);
     }
   };
-  await Promise.all(Array.from({ length: n }, (_, w) => worker(w)));
+  try {
+    await Promise.all(Array.from({ length: n }, (_, w) => worker(w)));
+  } finally {
+    if (threadsBefore === undefined) Deno.env.delete("OPENBLAS_NUM_THREADS");
+    else Deno.env.set("OPENBLAS_NUM_THREADS", threadsBefore);
+  }
   const results: Result[] = [];
   for (const c of claims) {
     const at = (k?: number) =>

@@ -26,7 +26,7 @@ import { snapshotTest } from "./_snapshot.ts";
 
 const out = await Deno.makeTempDir({ prefix: "hg-snapshots-" });
 
-for (const id of ["C6", "C7", "C8", "C9"]) snapshotTest(id, out);
+for (const id of ["C6", "C7", "C8", "C9"]) Deno.test(...snapshotTest(id, out));
 
 // C11 goes beyond the paper; it is compared once a frozen version holds its ci result (from v3 on).
 const c11Frozen = resultPath(join("results", latestVersion()), "ci", "mnist", "C11");
