@@ -9,6 +9,7 @@
 import type { Result } from "../lib/results/schema.ts";
 import { verdictCell } from "../lib/results/verdict.ts";
 import { CONVERGENCE_NOTE_PREFIX } from "./_models_used.ts";
+import { perSeedMetricsOf } from "../lib/results/seeds.ts";
 
 /** What changed in each claim's v3 criterion, in one line (the full text: docs/criteria-v3.md). */
 export const V3_CHANGES: Readonly<Record<string, string>> = Object.freeze({
@@ -111,8 +112,7 @@ export function changesSection(
 
 /** Seeds a result was computed over (one when it has no per-seed metrics). */
 export function seedCount(r: Result): number {
-  const per = (r.metrics as { perSeed?: unknown[] }).perSeed;
-  return Array.isArray(per) ? per.length : 1;
+  return perSeedMetricsOf(r).length;
 }
 
 /** The "Limitations" section for the results of one version. */

@@ -7,7 +7,7 @@
 import type { Result } from "../lib/results/schema.ts";
 import { runSeeded } from "./_harness.ts";
 import type { GridLabels } from "../lib/results/figures.ts";
-import { metricsOf } from "../lib/results/seeds.ts";
+import { metricsOf, perSeedMetricsOf } from "../lib/results/seeds.ts";
 import { c1Table, runC1 } from "./c1_linearity.ts";
 import { c2Table, runC2 } from "./c2_linear_distillation.ts";
 import { c3Table, runC3 } from "./c3_linear_gaussian.ts";
@@ -53,11 +53,6 @@ const _f = (x: number) => String(Number(x.toPrecision(3)));
 /** An array-valued metric. */
 /** A metric of a result; a result over several seeds gives its seed mean (lib/results/seeds.ts). */
 const _a = (r: Result, key: string) => metricsOf(r)[key] as number[];
-/** Each seed's metrics of a result (one entry for a single-seed result). */
-const _perSeed = (r: Result) => {
-  const per = (r.metrics as { perSeed?: Result["metrics"][] }).perSeed;
-  return Array.isArray(per) ? per : [r.metrics];
-};
 /** Labels from `labels` for the one PNG grid of a claim, named `<claim>_samples.png`. */
 const _grid = (labels: (r: Result) => GridLabels) => (r: Result, path: string) =>
   path.split("/").at(-1) === `${r.claim.toLowerCase()}_samples.png` ? labels(r) : undefined;
@@ -201,7 +196,7 @@ export const CLAIMS: readonly Claim[] = [
     short: "Gaussian early, memorises later",
     paperNumber: "min. near epoch 841, then rises",
     ours: (r) => {
-      const steps = _perSeed(r).map((m) => m.minimumStep).join("/");
+      const steps = perSeedMetricsOf(r).map((m) => m.minimumStep).join("/");
       return `min. at step ${steps}, then +${_f(100 * (metricsOf(r).rise as number))}%`;
     },
     gridLabels: _grid(c8GridLabels),

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { parseCommon } from "../lib/cli.ts";
+import { type CommonOptions, parseCommon } from "../lib/cli.ts";
 import { formatSeconds, log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
 import { type Claim, CLAIMS, getClaim } from "./claims.ts";
@@ -48,7 +48,7 @@ export async function reproduce(args: string[]): Promise<Result[]> {
   const opts = parseCommon(rest);
   const claims = opts.positionals.length ? opts.positionals.map(getClaim) : CLAIMS;
   const t0 = performance.now();
-  const results = jobs > 1 ? await _parallel(claims, rest, jobs) : await _sequential(claims, rest);
+  const results = jobs > 1 ? await _parallel(claims, rest, opts, jobs) : await _sequential(claims, rest);
   log(`reproduce: ${claims.length} claim(s) in ${formatSeconds((performance.now() - t0) / 1000)}`);
   return results;
 }
@@ -92,8 +92,12 @@ async function _sequential(claims: readonly Claim[], args: string[]): Promise<Re
  * one per training seed (the seeded claims C1–C9 with `--seed-index k`, sharing that seed's fits), taken in
  * turn by the workers; then each seeded claim's seeds are combined as `runSeeded` does.
  */
-async function _parallel(claims: readonly Claim[], args: string[], jobs: number): Promise<Result[]> {
-  const opts = parseCommon(args);
+async function _parallel(
+  claims: readonly Claim[],
+  args: string[],
+  opts: CommonOptions,
+  jobs: number,
+): Promise<Result[]> {
   const profile = getProfile(opts.profile);
   const seeds = opts.seedIndex === undefined ? profile.zoo.seeds : [profile.zoo.seeds[opts.seedIndex]];
   const seeded = claims.filter((c) => c.seeded && seeds.length > 1);

@@ -86,9 +86,18 @@ export function seedMetrics(perSeed: readonly { [key: string]: NumericTree }[]):
  * are {@link seedMetrics}'s), else the metrics themselves.
  */
 export function metricsOf(r: { metrics: { [key: string]: NumericTree } }): { [key: string]: NumericTree } {
-  const m = r.metrics;
-  return "perSeed" in m && "mean" in m && typeof m.mean === "object" && m.mean !== null &&
-      !Array.isArray(m.mean)
-    ? m.mean as { [key: string]: NumericTree }
-    : m;
+  return _seeded(r.metrics) ? r.metrics.mean as { [key: string]: NumericTree } : r.metrics;
+}
+
+/** Each seed's metrics of a result over several seeds, else the result's own metrics as the one entry. */
+export function perSeedMetricsOf(
+  r: { metrics: { [key: string]: NumericTree } },
+): { [key: string]: NumericTree }[] {
+  return _seeded(r.metrics) ? r.metrics.perSeed as { [key: string]: NumericTree }[] : [r.metrics];
+}
+
+/** Whether metrics are {@link seedMetrics}'s (mean, sd, min, max, perSeed). */
+function _seeded(m: { [key: string]: NumericTree }): boolean {
+  return "perSeed" in m && Array.isArray(m.perSeed) && "mean" in m && typeof m.mean === "object" &&
+    m.mean !== null && !Array.isArray(m.mean);
 }
