@@ -1,6 +1,6 @@
 /**
  * GEMM, SYRK and eigh at d = 256 and 784 on each linear-algebra tier: scalar JavaScript, the WebAssembly
- * SIMD kernel (lib/linalg/gemm_simd.wat) and native OpenBLAS/LAPACK when it loads. Tiers alternate within
+ * SIMD kernel (lib/linalg/gemm_simd.wat; its strict build, one thread, and its fma build) and native OpenBLAS/LAPACK when it loads. Tiers alternate within
  * each repeat so they see similar load; prints a markdown table of medians of process CPU time (one
  * thread, OpenBLAS included) and, for the wasm-simd pool, wall time with all its threads (ms and GFLOP/s)
  * on stdout, with the load average, and progress on stderr.
@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { dsyrk, loadBlas, setBlasThreads } from "../lib/linalg/blas.ts";
 import { eigh, type EighSolver } from "../lib/linalg/eigh.ts";
 import { gemm, setPortableTier } from "../lib/linalg/gemm.ts";
-import { setWasmThreads, wasmThreads } from "../lib/linalg/_wasm_gemm.ts";
+import { setWasmKernel, setWasmThreads, wasmThreads } from "../lib/linalg/_wasm_gemm.ts";
 import { Rng } from "../lib/rng.ts";
 
 const { values } = parseArgs({
@@ -32,9 +32,10 @@ const native = loadBlas("auto").name === "openblas";
 // spinning workers make wall time meaningless (eigh d = 256 once took 67 s of wall time).
 if (native) setBlasThreads(1);
 const poolThreads = wasmThreads();
-type Tier = "js" | "wasm-simd" | "wasm-simd-pool" | "openblas";
+type Tier = "js" | "wasm-simd-strict" | "wasm-simd" | "wasm-simd-pool" | "openblas";
 const tiers: Tier[] = [
   "js",
+  "wasm-simd-strict",
   "wasm-simd",
   ...(poolThreads > 1 ? ["wasm-simd-pool" as const] : []),
   ...(native ? ["openblas" as const] : []),
@@ -50,6 +51,7 @@ function useTier(t: Tier): void {
   else {
     loadBlas("off");
     setPortableTier(t === "js" ? "js" : "wasm-simd");
+    setWasmKernel(t === "wasm-simd-strict" ? "strict" : "fma");
     setWasmThreads(t === "wasm-simd-pool" ? poolThreads : 1);
   }
 }
@@ -121,7 +123,11 @@ for (const d of sizes) {
     const m = median(times.get(`${cs.op}|${cs.tier}`)!);
     const base = median(times.get(`${cs.op}|${cs.op === "eigh" ? "ml-matrix" : "js"}`)!);
     const gf = Number.isNaN(cs.flops) ? "" : (cs.flops / m / 1e6).toFixed(2);
-    const tier = cs.tier === "wasm-simd-pool" ? `wasm-simd, ${poolThreads} threads (wall)` : cs.tier;
+    const tier = cs.tier === "wasm-simd-pool"
+      ? `wasm-simd fma, ${poolThreads} threads (wall)`
+      : cs.tier === "wasm-simd"
+      ? "wasm-simd fma"
+      : cs.tier;
     rows.push(`| ${cs.op} | ${d} | ${tier} | ${m.toFixed(1)} | ${gf} | ${(base / m).toFixed(1)}× |`);
   }
 }

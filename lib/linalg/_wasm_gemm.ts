@@ -6,7 +6,15 @@
  *
  * @module
  */
-import { GEMM_SIMD_WASM_BASE64 } from "./_gemm_simd_wasm.ts";
+import { GEMM_SIMD_STRICT_WASM_BASE64, GEMM_SIMD_WASM_BASE64 } from "./_gemm_simd_wasm.ts";
+
+/**
+ * The kernel's two builds (lib/linalg/gemm_simd.wat): `"fma"` multiply-adds with relaxed SIMD's
+ * f64x2.relaxed_madd (fused on CPUs with FMA, about twice the throughput; the last bit of a sum may then
+ * differ from a CPU without FMA), `"strict"` with a rounded multiply then a rounded add (the same bits on
+ * every engine).
+ */
+export type WasmKernel = "fma" | "strict";
 
 type _GemmExport = (
   ap: number,
@@ -31,22 +39,69 @@ let _why = "";
 
 /** The compiled module (for workers that share the memory). */
 let _module: WebAssembly.Module | null = null;
+/** The build asked for, and the one loaded (null until loaded, or when none loads). */
+let _want: WasmKernel = "fma";
+let _loaded: WasmKernel | null = null;
+
+function _compile(b64: string): WebAssembly.Module {
+  const bin = atob(b64);
+  const bytes = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+  return new WebAssembly.Module(bytes);
+}
 
 function _kernel(): _Kernel | null {
   if (_state !== undefined) return _state;
-  try {
-    const bin = atob(GEMM_SIMD_WASM_BASE64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    _module = new WebAssembly.Module(bytes);
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 32768, shared: true });
-    const inst = new WebAssembly.Instance(_module, { env: { memory } });
-    _state = { memory, gemm: inst.exports.gemm as _GemmExport };
-  } catch (e) {
-    _why = e instanceof Error ? e.message : String(e);
-    _state = null;
+  // The fma build first when asked for; the strict one where relaxed SIMD does not compile.
+  const order: WasmKernel[] = _want === "fma" ? ["fma", "strict"] : ["strict"];
+  const why: string[] = [];
+  for (const kind of order) {
+    try {
+      _module = _compile(kind === "fma" ? GEMM_SIMD_WASM_BASE64 : GEMM_SIMD_STRICT_WASM_BASE64);
+      const memory = new WebAssembly.Memory({ initial: 1, maximum: 32768, shared: true });
+      const inst = new WebAssembly.Instance(_module, { env: { memory } });
+      _state = { memory, gemm: inst.exports.gemm as _GemmExport };
+      _loaded = kind;
+      _why = why.join("; ");
+      return _state;
+    } catch (e) {
+      why.push(`${kind}: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
+  _module = null;
+  _why = why.join("; ");
+  _state = null;
   return _state;
+}
+
+/**
+ * Choose the kernel build for later products: `"fma"` (default; falls back to `"strict"` where relaxed SIMD
+ * is missing) or `"strict"` (bit-identical on every engine). Returns the build loaded before the call.
+ *
+ * @example
+ * ```ts
+ * import { setWasmKernel, wasmKernel } from "./_wasm_gemm.ts";
+ * setWasmKernel("strict"); // e.g. to compare bits across machines
+ * console.log(wasmKernel()); // "strict"
+ * ```
+ */
+export function setWasmKernel(kind: WasmKernel): WasmKernel | null {
+  if (kind !== "fma" && kind !== "strict") {
+    throw new TypeError(`lib/linalg/_wasm_gemm.ts: unknown kernel build "${kind}" (use "fma" or "strict")`);
+  }
+  const prev = _loaded;
+  if (kind !== _want) {
+    _want = kind;
+    _stopPool();
+    _state = undefined;
+    _loaded = null;
+  }
+  return prev;
+}
+
+/** The kernel build in use: `"fma"`, `"strict"`, or null when WebAssembly SIMD is unavailable. */
+export function wasmKernel(): WasmKernel | null {
+  return _kernel() === null ? null : _loaded;
 }
 
 // ---- Thread pool: workers (lib/linalg/_gemm_worker.ts) share the kernel's memory and split a product by

@@ -6,8 +6,12 @@
 ;; Blocking: k in slices of 256 (one B micro-panel, 8 KiB, stays in L1), rows in blocks of 16 panels
 ;; (64 rows × 256 × 8 B = 128 KiB of A in L2), a 4 × 4 register tile (8 f64x2 accumulators) per call of $tile.
 ;; Only column panels jb in [jb0, jb1) are computed (a worker's share); with tri ≠ 0 only tiles with
-;; jb ≥ ib (those touching the upper triangle). Multiplies and adds are separate (no FMA), so the result is
-;; the same on every engine. Rebuild: `deno task build:wasm` (lib/linalg/_build_wasm.ts).
+;; jb ≥ ib (those touching the upper triangle). Each multiply-add is f64x2.relaxed_madd (relaxed SIMD): a
+;; fused multiply-add where the CPU has one (x86-64 FMA3, every ARM64), twice the throughput of a separate
+;; multiply and add; so the last bit of a sum may differ between CPUs with and without FMA. The build also
+;; emits a strict twin with each relaxed_madd spelled as f64x2.add(c, f64x2.mul(a, b)) (bit-identical on every
+;; engine), used where relaxed SIMD is missing or when asked for (lib/linalg/_wasm_gemm.ts).
+;; Rebuild: `deno task build:wasm` (lib/linalg/_build_wasm.ts).
 (module
   (import "env" "memory" (memory 1 32768 shared))
 
@@ -35,17 +39,17 @@
       (local.set $b0 (v128.load (local.get $bp)))
       (local.set $b1 (v128.load offset=16 (local.get $bp)))
       (local.set $a (v128.load64_splat (local.get $ap)))
-      (local.set $c00 (f64x2.add (local.get $c00) (f64x2.mul (local.get $a) (local.get $b0))))
-      (local.set $c01 (f64x2.add (local.get $c01) (f64x2.mul (local.get $a) (local.get $b1))))
+      (local.set $c00 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c00)))
+      (local.set $c01 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c01)))
       (local.set $a (v128.load64_splat offset=8 (local.get $ap)))
-      (local.set $c10 (f64x2.add (local.get $c10) (f64x2.mul (local.get $a) (local.get $b0))))
-      (local.set $c11 (f64x2.add (local.get $c11) (f64x2.mul (local.get $a) (local.get $b1))))
+      (local.set $c10 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c10)))
+      (local.set $c11 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c11)))
       (local.set $a (v128.load64_splat offset=16 (local.get $ap)))
-      (local.set $c20 (f64x2.add (local.get $c20) (f64x2.mul (local.get $a) (local.get $b0))))
-      (local.set $c21 (f64x2.add (local.get $c21) (f64x2.mul (local.get $a) (local.get $b1))))
+      (local.set $c20 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c20)))
+      (local.set $c21 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c21)))
       (local.set $a (v128.load64_splat offset=24 (local.get $ap)))
-      (local.set $c30 (f64x2.add (local.get $c30) (f64x2.mul (local.get $a) (local.get $b0))))
-      (local.set $c31 (f64x2.add (local.get $c31) (f64x2.mul (local.get $a) (local.get $b1))))
+      (local.set $c30 (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c30)))
+      (local.set $c31 (f64x2.relaxed_madd (local.get $a) (local.get $b1) (local.get $c31)))
       (local.set $ap (i32.add (local.get $ap) (i32.const 32)))
       (local.set $bp (i32.add (local.get $bp) (i32.const 32)))
       (br_if $p (local.tee $kc (i32.sub (local.get $kc) (i32.const 1)))))

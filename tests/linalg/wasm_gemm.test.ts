@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { buildWasm, EMBED_URL, embedModule, WAT_URL } from "../../lib/linalg/_build_wasm.ts";
-import { setWasmThreads, wasmSimdAvailable } from "../../lib/linalg/_wasm_gemm.ts";
+import { buildBoth, EMBED_URL, embedModule, strictWat, WAT_URL } from "../../lib/linalg/_build_wasm.ts";
+import { setWasmKernel, setWasmThreads, wasmKernel, wasmSimdAvailable } from "../../lib/linalg/_wasm_gemm.ts";
 import { dsyrk, loadBlas } from "../../lib/linalg/blas.ts";
 import { covariance } from "../../lib/linalg/covariance.ts";
 import { gemm, gemmTier, portableTier, setPortableTier } from "../../lib/linalg/gemm.ts";
@@ -36,10 +36,42 @@ function withTier<T>(tier: "wasm-simd" | "js", fn: () => T): T {
   }
 }
 
-Deno.test("the embedded kernel is what gemm_simd.wat compiles to (deno task build:wasm)", async () => {
-  const bytes = await buildWasm(await Deno.readTextFile(WAT_URL));
-  assert.equal(await Deno.readTextFile(EMBED_URL), embedModule(bytes), "rebuild gives other bytes");
-  assert.ok(WebAssembly.validate(bytes));
+Deno.test("the embedded kernels are what gemm_simd.wat compiles to (deno task build:wasm)", async () => {
+  const [relaxed, strict] = await buildBoth(await Deno.readTextFile(WAT_URL));
+  assert.equal(await Deno.readTextFile(EMBED_URL), embedModule(relaxed, strict), "rebuild gives other bytes");
+  assert.ok(WebAssembly.validate(relaxed));
+  assert.ok(WebAssembly.validate(strict));
+});
+
+Deno.test("the strict twin spells every relaxed_madd as a multiply then an add", () => {
+  const wat = "(local.set $c (f64x2.relaxed_madd (local.get $a) (local.get $b0) (local.get $c)))";
+  assert.equal(
+    strictWat(wat),
+    "(local.set $c (f64x2.add (local.get $c) (f64x2.mul (local.get $a) (local.get $b0))))",
+  );
+  assert.throws(
+    () => strictWat("(f32x4.relaxed_madd (local.get $a) (local.get $b) (local.get $c))"),
+    /no strict form/,
+  );
+});
+
+Deno.test("both kernel builds equal the JavaScript reference (relative 1e-12); the default is fma", () => {
+  const [m, n, k] = [70, 131, 600];
+  const a = rand(m * k, 1);
+  const b = rand(k * n, 2);
+  const want = withTier("js", () => gemm(m, n, k, a, b));
+  assert.equal(wasmKernel(), "fma");
+  try {
+    for (const kind of ["strict", "fma"] as const) {
+      setWasmKernel(kind);
+      assert.equal(wasmKernel(), kind);
+      const got = withTier("wasm-simd", () => gemm(m, n, k, a, b));
+      assert.ok(relErr(got, want) < 1e-12, `${kind}: ${relErr(got, want)}`);
+    }
+  } finally {
+    setWasmKernel("fma");
+  }
+  assert.throws(() => setWasmKernel("avx" as "fma"), /unknown kernel build/);
 });
 
 Deno.test("this runtime has WebAssembly SIMD, so the portable tier is wasm-simd", () => {
