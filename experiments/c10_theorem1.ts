@@ -36,7 +36,7 @@ import {
   linearLearningRate,
 } from "../lib/denoisers/linear.ts";
 import { leastSquaresWishart } from "../lib/denoisers/least_squares_wishart.ts";
-import { scoreDifference, scoreDifferenceFromOutputs } from "../lib/metrics/score_difference.ts";
+import { scoreDifferenceFromOutputs, scoreDifferenceTo } from "../lib/metrics/score_difference.ts";
 import { wienerNMSE } from "../lib/metrics/spectral.ts";
 import { heunSampler, initialLatents } from "../lib/sampling/samplers.ts";
 import { edmSchedule } from "../lib/sampling/schedule.ts";
@@ -90,12 +90,9 @@ export async function runC10(args: string[]): Promise<Result> {
     const fits = lsEstimator === "wishart"
       ? leastSquaresWishart({ gaussian, sigma, draws: cfg.lsDraws, seed })
       : await leastSquaresLinear({ train, sigma, target: "clean", draws: cfg.lsDraws, seed });
+    const toDG = await scoreDifferenceTo(DG, probes, sigma, { seed: deriveSeed(SEEDS.probes, k) });
     const r: number[] = [];
-    for (const f of fits) {
-      r.push(
-        (await scoreDifference(f.denoiser, DG, probes, sigma, { seed: deriveSeed(SEEDS.probes, k) })).rmse,
-      );
-    }
+    for (const f of fits) r.push((await toDG(f.denoiser)).rmse);
     lsRmse.push(r);
     lsNmse.push(fits.map((f) => wienerNMSE(f.W, wStar)));
     lsSlope.push(_logSlope(cfg.lsDraws, r));
@@ -114,6 +111,7 @@ export async function runC10(args: string[]): Promise<Result> {
     const r: number[] = [];
     const m: number[] = [];
     lrs.push(linearLearningRate(sigma));
+    const toDG = await scoreDifferenceTo(DG, probes, sigma, { seed: deriveSeed(SEEDS.probes, k) });
     const fit = await distillLinear({
       train,
       sigma,
@@ -123,9 +121,7 @@ export async function runC10(args: string[]): Promise<Result> {
       seed: deriveSeed(SEEDS.noise, k),
       lrFactor,
       onEpoch: async (e) => {
-        r.push(
-          (await scoreDifference(e.denoiser, DG, probes, sigma, { seed: deriveSeed(SEEDS.probes, k) })).rmse,
-        );
+        r.push((await toDG(e.denoiser)).rmse);
         m.push(wienerNMSE(e.W, wStar));
         bar.update(
           k * cfg.epochs + e.epoch,

@@ -89,8 +89,8 @@ async function _sequential(claims: readonly Claim[], args: string[]): Promise<Re
 
 /**
  * The same results from `jobs` workers (experiments/_reproduce_worker.ts): one job per unseeded claim and
- * one per training seed (the seeded claims C1–C9 with `--seed-index k`, sharing that seed's fits), taken in
- * turn by the workers; then each seeded claim's seeds are combined as `runSeeded` does.
+ * per group of seeded claims and training seed ({@link planJobs}), taken in turn by the workers; then each
+ * seeded claim's seeds are combined as `runSeeded` does.
  */
 async function _parallel(
   claims: readonly Claim[],
@@ -101,14 +101,8 @@ async function _parallel(
   const profile = getProfile(opts.profile);
   const seeds = opts.seedIndex === undefined ? profile.zoo.seeds : [profile.zoo.seeds[opts.seedIndex]];
   const seeded = claims.filter((c) => c.seeded && seeds.length > 1);
-  const unseeded = claims.filter((c) => !seeded.includes(c));
-  const queue: ReproduceJob[] = [
-    // The unseeded claims first and one job each (C11 and C10 are the longest), then one job per seed.
-    ...[...unseeded].reverse().map((c) => ({ claims: [c.id], args })),
-    ...(seeded.length
-      ? seeds.map((_, k) => ({ claims: seeded.map((c) => c.id), args: [...args, "--seed-index", String(k)] }))
-      : []),
-  ];
+  const ids = (f: (c: Claim) => boolean) => claims.filter(f).map((c) => c.id);
+  const queue = planJobs(ids((c) => !c.seeded), ids((c) => c.seeded === true), seeds.length, args);
   // One BLAS thread per job (read by OpenBLAS when a worker first loads it; oneDNN follows it).
   const threadsBefore = Deno.env.get("OPENBLAS_NUM_THREADS");
   Deno.env.set("OPENBLAS_NUM_THREADS", "1");
@@ -154,6 +148,42 @@ async function _parallel(
     );
   }
   return results;
+}
+
+/**
+ * The seeded claims of one training seed in jobs that share no work across them: C3 and C5 reuse C2's
+ * held-out D_L fits of the same models (experiments/distill.ts memoises fits per worker), so the three run
+ * in one job; the others fit nothing in common. Two jobs per seed of about 3 and 2 minutes (full profile,
+ * 2-core machine) instead of one of 5 let the workers finish together. A seeded claim in no group runs alone.
+ */
+export const SEED_JOB_GROUPS: readonly (readonly string[])[] = [
+  ["C2", "C3", "C5"],
+  ["C1", "C4", "C6", "C7", "C8", "C9"],
+];
+
+/**
+ * The jobs of a parallel run, longest first so that the workers end together: each unseeded claim alone
+ * (in reverse claim order: C11 and C10 are the longest), then each {@link SEED_JOB_GROUPS} group's claims
+ * that are asked for, one job per training seed (`--seed-index k`; no index when there is one seed), then
+ * any other seeded claim the same way.
+ */
+export function planJobs(
+  unseeded: readonly string[],
+  seeded: readonly string[],
+  seedCount: number,
+  args: readonly string[],
+): ReproduceJob[] {
+  const groups = [
+    ...SEED_JOB_GROUPS.map((g) => g.filter((c) => seeded.includes(c))),
+    ...seeded.filter((c) => !SEED_JOB_GROUPS.some((g) => g.includes(c))).map((c) => [c]),
+  ].filter((g) => g.length > 0);
+  const perSeed = (k: number) => seedCount > 1 ? [...args, "--seed-index", String(k)] : [...args];
+  return [
+    ...[...unseeded].reverse().map((c) => ({ claims: [c], args: [...args] })),
+    ...groups.flatMap((g) =>
+      Array.from({ length: seedCount }, (_, k) => ({ claims: [...g], args: perSeed(k) }))
+    ),
+  ];
 }
 
 /** Run one job in a fresh worker; rejects with the worker's error message. */

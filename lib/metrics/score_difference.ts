@@ -90,3 +90,30 @@ export async function scoreDifference(
   const o2 = await applyDenoiser(d2, x, sigma, opts.batchSize);
   return scoreDifferenceFromOutputs(o1, o2, { perImage: opts.perImage });
 }
+
+/**
+ * {@link scoreDifference} against one fixed `reference` on the same noisy probes, for many denoisers in
+ * turn (e.g. one per training epoch): the noisy probes and the reference's outputs are computed once. The
+ * returned function gives what `scoreDifference(d, reference, probes, sigma, opts)` gives, bit for bit.
+ *
+ * @example
+ * ```ts
+ * import { batch, scoreDifferenceTo } from "../../gaussian.ts";
+ * const probes = batch(2, 2, Float64Array.from([1, 0, 0, 1]));
+ * const toIdentity = await scoreDifferenceTo((x) => x, probes, 0.5, { seed: 7 });
+ * const { rmse } = await toIdentity((x) => batch(x.n, x.d, x.data.map((v) => v / 2)));
+ * ```
+ */
+export async function scoreDifferenceTo(
+  reference: Denoiser,
+  probes: Batch,
+  sigma: number,
+  opts: ScoreDifferenceOptions,
+): Promise<(d: Denoiser) => Promise<ScoreDifference>> {
+  const x = noisyProbes(probes, sigma, opts.seed);
+  const o2 = await applyDenoiser(reference, x, sigma, opts.batchSize);
+  return async (d) =>
+    scoreDifferenceFromOutputs(await applyDenoiser(d, x, sigma, opts.batchSize), o2, {
+      perImage: opts.perImage,
+    });
+}

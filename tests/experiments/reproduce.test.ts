@@ -1,6 +1,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parseJobs, reproduce, verdictTable } from "../../experiments/reproduce.ts";
+import {
+  parseJobs,
+  planJobs,
+  reproduce,
+  SEED_JOB_GROUPS,
+  verdictTable,
+} from "../../experiments/reproduce.ts";
+import { CLAIMS } from "../../experiments/claims.ts";
 import { tolerancePolicy } from "../../experiments/tolerances.ts";
 import { compareResults } from "../../lib/results/compare.ts";
 import { readResult } from "../../lib/results/io.ts";
@@ -35,4 +42,25 @@ Deno.test("--jobs takes an integer ≥ 1 and is removed from the claims' argumen
   assert.deepEqual(parseJobs(["--jobs", "3", "--profile", "ci"]), { jobs: 3, rest: ["--profile", "ci"] });
   assert.equal(parseJobs(["--jobs=1"]).jobs, 1);
   assert.throws(() => parseJobs(["--jobs", "0"]), /--jobs 0: expected an integer ≥ 1/);
+});
+
+Deno.test("planJobs: unseeded claims alone, longest first; each seed group once per seed; every claim once per seed", () => {
+  const unseeded = CLAIMS.filter((c) => !c.seeded).map((c) => c.id);
+  const seeded = CLAIMS.filter((c) => c.seeded).map((c) => c.id);
+  // Every seeded claim is in exactly one group, and C3 and C5 share a job with C2, whose fits they reuse.
+  assert.deepEqual(SEED_JOB_GROUPS.flat().toSorted(), seeded.toSorted());
+  assert.ok(SEED_JOB_GROUPS.some((g) => g[0] === "C2" && g.includes("C3") && g.includes("C5")));
+  const jobs = planJobs(unseeded, seeded, 3, ["--profile", "full"]);
+  assert.deepEqual(jobs.slice(0, 2).map((j) => j.claims), [["C11"], ["C10"]]);
+  assert.equal(jobs.length, 2 + 3 * SEED_JOB_GROUPS.length);
+  for (const k of [0, 1, 2]) {
+    const ofSeed = jobs.filter((j) => j.args.join(" ") === `--profile full --seed-index ${k}`);
+    assert.deepEqual(ofSeed.flatMap((j) => j.claims).toSorted(), seeded.toSorted(), `seed ${k}`);
+  }
+  // A subset keeps the group order; one seed adds no --seed-index; a claim in no group runs alone.
+  assert.deepEqual(planJobs([], ["C5", "C2"], 1, []), [{ claims: ["C2", "C5"], args: [] }]);
+  assert.deepEqual(planJobs([], ["C99"], 2, []).map((j) => j.args), [["--seed-index", "0"], [
+    "--seed-index",
+    "1",
+  ]]);
 });

@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { scoreDifference, scoreDifferenceFromOutputs } from "../../lib/metrics/score_difference.ts";
+import {
+  scoreDifference,
+  scoreDifferenceFromOutputs,
+  scoreDifferenceTo,
+} from "../../lib/metrics/score_difference.ts";
 import { noisyProbes } from "../../lib/metrics/probes.ts";
 import { type Batch, batch, type Denoiser } from "../../lib/types.ts";
 import { noiseRows } from "../../lib/rng.ts";
@@ -59,4 +63,21 @@ Deno.test("score difference is seeded: same seed same value, chunking irrelevant
 Deno.test("scoreDifferenceFromOutputs checks shapes", () => {
   assert.throws(() => scoreDifferenceFromOutputs(batch(2, 3), batch(3, 3)), /shapes differ/);
   assert.throws(() => scoreDifferenceFromOutputs(batch(0, 3), batch(0, 3)), /no images/);
+});
+
+Deno.test("scoreDifferenceTo gives scoreDifference's numbers bit for bit, calling the reference once", async () => {
+  const probes = batch(5, 3, Float64Array.from({ length: 15 }, (_, i) => Math.sin(i)));
+  let calls = 0;
+  const reference: Denoiser = (x) => {
+    calls++;
+    return batch(x.n, x.d, x.data.map((v) => 0.5 * v + 0.1));
+  };
+  const opts = { seed: 42, perImage: true };
+  const to = await scoreDifferenceTo(reference, probes, 0.7, opts);
+  for (const scale of [0.2, 0.9]) {
+    const d: Denoiser = (x) => batch(x.n, x.d, x.data.map((v) => scale * v));
+    const want = await scoreDifference(d, reference, probes, 0.7, opts);
+    assert.deepEqual(await to(d), want);
+  }
+  assert.equal(calls, 1 + 2, "once for scoreDifferenceTo, once per scoreDifference call");
 });
