@@ -2,13 +2,15 @@
  * A worker of `reproduce --jobs J` (experiments/reproduce.ts): runs the claims it is sent, in order, with
  * the arguments it is sent (e.g. one training seed's `--seed-index k`), so claims of one seed share their
  * fits and data in this worker, and writes their results as the claims' own tasks do. Single-threaded
- * float64 linear algebra (the jobs share the cores; OpenBLAS reads OPENBLAS_NUM_THREADS set by the parent).
+ * float64 linear algebra (the jobs share the cores; OpenBLAS reads OPENBLAS_NUM_THREADS set by the parent), and
+ * no BLAS notice (the parent printed it once).
  *
  * @module
  */
 /// <reference lib="deno.worker" />
 import { getClaim } from "./claims.ts";
 import { setWasmThreads } from "../lib/linalg/_wasm_gemm.ts";
+import { quietBlasNotices } from "../lib/linalg/blas.ts";
 
 /** What the parent sends: claim ids and their arguments. */
 export interface ReproduceJob {
@@ -21,6 +23,8 @@ export interface ReproduceJob {
 self.onmessage = async (e: MessageEvent<ReproduceJob>) => {
   try {
     setWasmThreads(1);
+    quietBlasNotices(); // the parent printed them once for the run
+
     for (const id of e.data.claims) await getClaim(id).run(e.data.args);
     self.postMessage({ ok: true });
   } catch (err) {

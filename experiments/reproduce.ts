@@ -17,6 +17,7 @@ import { getProfile } from "./profiles.ts";
 import { seedFolder, writeCombined } from "./_harness.ts";
 import type { ReproduceJob } from "./_reproduce_worker.ts";
 import { verdictCell } from "../lib/results/verdict.ts";
+import { loadBlas, setBlasThreads } from "../lib/linalg/blas.ts";
 
 /**
  * The verdicts on one screen: a line per claim — the claim in a few words, the paper's number, ours and
@@ -106,6 +107,10 @@ async function _parallel(
   // One BLAS thread per job (read by OpenBLAS when a worker first loads it; oneDNN follows it).
   const threadsBefore = Deno.env.get("OPENBLAS_NUM_THREADS");
   Deno.env.set("OPENBLAS_NUM_THREADS", "1");
+  // The native-library notice once for the run, here, with the workers' choice of library (they stay
+  // quiet). The library is one per process: if it was loaded before with more threads, use one for now.
+  const blas = loadBlas(opts.blas, opts.blasPath);
+  if (blas.threads !== undefined && blas.threads > 1) setBlasThreads(1);
   const startedAt = Date.now();
   const n = Math.min(jobs, queue.length);
   log(`reproduce: ${queue.length} job(s) on ${n} worker(s)`);
@@ -123,6 +128,7 @@ async function _parallel(
   try {
     await Promise.all(Array.from({ length: n }, (_, w) => worker(w)));
   } finally {
+    if (blas.threads !== undefined && blas.threads > 1) setBlasThreads(blas.threads);
     if (threadsBefore === undefined) Deno.env.delete("OPENBLAS_NUM_THREADS");
     else Deno.env.set("OPENBLAS_NUM_THREADS", threadsBefore);
   }

@@ -174,7 +174,7 @@ export function loadBlas(mode: BlasMode = "auto", path?: string): BlasInfo {
       );
     }
     // One line per process for the default library (whoever noticed first); a path the caller named gets its own.
-    if (!_noticed.has(target) && !(path === undefined && _slowNoticeShown)) {
+    if (!_quiet && !_noticed.has(target) && !(path === undefined && _slowNoticeShown)) {
       _noticed.add(target);
       _slowNoticeShown = true;
       console.error(
@@ -224,6 +224,17 @@ const _noticed = new Set<string>();
 let _slowNoticeShown = false;
 /** Whether the caller chose the JavaScript path (`loadBlas("off")`). */
 let _chosenOff = false;
+/** Whether notices are off in this process or worker ({@link quietBlasNotices}). */
+let _quiet = false;
+
+/**
+ * Keep this process or worker from printing the notices of {@link loadBlas} and
+ * {@link noticeJavaScriptLinalg}: for a worker whose parent already printed them (experiments/reproduce.ts),
+ * so that a run says it once.
+ */
+export function quietBlasNotices(): void {
+  _quiet = true;
+}
 
 /**
  * Say once per process, on stderr, that `what` runs on the JavaScript linear algebra because native
@@ -231,7 +242,7 @@ let _chosenOff = false;
  * already printed its notice, or after `loadBlas("off")` (a deliberate choice).
  */
 export function noticeJavaScriptLinalg(what: string): void {
-  if (blasLoaded() || _slowNoticeShown || _chosenOff) return;
+  if (blasLoaded() || _slowNoticeShown || _chosenOff || _quiet) return;
   _slowNoticeShown = true;
   console.error(
     `hidden-gaussian: ${what} uses JavaScript linear algebra; loadBlas() switches to native OpenBLAS ` +

@@ -64,3 +64,35 @@ Deno.test("planJobs: unseeded claims alone, longest first; each seed group once 
     "1",
   ]]);
 });
+
+Deno.test("a parallel run without OpenBLAS says so once, not once per worker", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const r = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "experiments/reproduce.ts",
+        "--profile",
+        "smoke",
+        "--out",
+        out,
+        "--jobs",
+        "2",
+        "C6",
+        "C10",
+      ],
+      env: { HG_BLAS_PATH: "/nonexistent/libopenblas.so.0" },
+      cwd: new URL("../..", import.meta.url).pathname,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(r.stderr);
+    assert.equal(r.code, 0, stderr);
+    assert.match(stderr, /job\(s\) on 2 worker\(s\)/);
+    const notices = stderr.split("\n").filter((l) => l.includes("native OpenBLAS unavailable"));
+    assert.equal(notices.length, 1, stderr);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
