@@ -77,15 +77,21 @@ export function localScoreAll(
     const y = train.data.subarray(n * d, (n + 1) * d);
     for (let i = 0; i < h; i++) {
       let rowSum = 0;
+      const up = i * W1 + 1, here = up + W1;
       for (let j = 0; j < w; j++) {
-        let s = 0;
         const b = (i * w + j) * c;
-        for (let ch = 0; ch < c; ch++) {
-          const t = xq[b + ch] - y[b + ch];
-          s += t * t;
+        if (c === 1) {
+          const t = xq[b] - y[b];
+          rowSum += t * t;
+        } else {
+          let s = 0;
+          for (let ch = 0; ch < c; ch++) {
+            const t = xq[b + ch] - y[b + ch];
+            s += t * t;
+          }
+          rowSum += s;
         }
-        rowSum += s;
-        sat[(i + 1) * W1 + j + 1] = sat[i * W1 + j + 1] + rowSum;
+        sat[here + j] = sat[up + j] + rowSum;
       }
     }
     for (let k = 0; k < nP; k++) {
@@ -102,34 +108,70 @@ export function localScoreAll(
     best.fill(Infinity);
     sum.fill(0);
     // One pass, online softmax: weights relative to the nearest patch so far, rescaled when it changes.
+    // (σ = 0 only tracks the nearest patch; one channel, the common case, skips the channel loops.)
     for (let n = 0; n < train.n; n++) {
       distances(xq, n);
-      const y = train.data.subarray(n * d, (n + 1) * d);
+      const yo = n * d;
       for (let k = 0; k < nP; k++) {
         const o = outs[k];
-        for (let p = 0; p < npx; p++) {
-          const t = k * npx + p;
-          const dd = dist[t];
-          const ob = q * d + p * c;
-          let wgt: number;
-          if (dd < best[t]) {
-            arg[t] = n;
-            if (sigma !== 0 && sum[t] > 0) {
-              const e = (dd - best[t]) * inv2s2;
-              const scale = e < EXP_UNDERFLOW ? 0 : Math.exp(e);
-              sum[t] *= scale;
-              for (let ch = 0; ch < c; ch++) o[ob + ch] *= scale;
+        const t0 = k * npx;
+        if (sigma === 0) {
+          for (let p = 0; p < npx; p++) {
+            const t = t0 + p;
+            if (dist[t] < best[t]) {
+              arg[t] = n;
+              best[t] = dist[t];
             }
-            best[t] = dd;
-            wgt = 1;
-          } else {
-            const e = (best[t] - dd) * inv2s2;
-            if (sigma === 0 || e < EXP_UNDERFLOW) continue;
-            wgt = Math.exp(e);
           }
-          if (sigma === 0) continue;
-          sum[t] += wgt;
-          for (let ch = 0; ch < c; ch++) o[ob + ch] += wgt * y[p * c + ch];
+        } else if (c === 1) {
+          const qb = q * d;
+          for (let p = 0; p < npx; p++) {
+            const t = t0 + p;
+            const dd = dist[t];
+            const bt = best[t];
+            let wgt: number;
+            if (dd < bt) {
+              arg[t] = n;
+              if (sum[t] > 0) {
+                const e = (dd - bt) * inv2s2;
+                const scale = e < EXP_UNDERFLOW ? 0 : Math.exp(e);
+                sum[t] *= scale;
+                o[qb + p] *= scale;
+              }
+              best[t] = dd;
+              wgt = 1;
+            } else {
+              const e = (bt - dd) * inv2s2;
+              if (e < EXP_UNDERFLOW) continue;
+              wgt = Math.exp(e);
+            }
+            sum[t] += wgt;
+            o[qb + p] += wgt * train.data[yo + p];
+          }
+        } else {
+          for (let p = 0; p < npx; p++) {
+            const t = t0 + p;
+            const dd = dist[t];
+            const ob = q * d + p * c;
+            let wgt: number;
+            if (dd < best[t]) {
+              arg[t] = n;
+              if (sum[t] > 0) {
+                const e = (dd - best[t]) * inv2s2;
+                const scale = e < EXP_UNDERFLOW ? 0 : Math.exp(e);
+                sum[t] *= scale;
+                for (let ch = 0; ch < c; ch++) o[ob + ch] *= scale;
+              }
+              best[t] = dd;
+              wgt = 1;
+            } else {
+              const e = (best[t] - dd) * inv2s2;
+              if (e < EXP_UNDERFLOW) continue;
+              wgt = Math.exp(e);
+            }
+            sum[t] += wgt;
+            for (let ch = 0; ch < c; ch++) o[ob + ch] += wgt * train.data[yo + p * c + ch];
+          }
         }
       }
     }

@@ -129,6 +129,39 @@ Deno.test("LS: a whole-image patch is D_M; P = 3 matches a brute-force patch pos
   assert.throws(() => localScoreAll(train, shape, x, 1, [4]), /odd integer/);
 });
 
+Deno.test("LS with two channels matches a brute-force patch posterior (distances summed over channels)", () => {
+  const sh = { height: 3, width: 4, channels: 2 };
+  const dd = 24;
+  const train = randBatch(7, dd, 21);
+  const x = randBatch(2, dd, 22, 1.2);
+  const s = 0.6;
+  const [p3] = localScoreAll(train, sh, x, s, [3]);
+  const at = (img: Float64Array, a: number, b: number, ch: number) =>
+    a < 0 || a >= sh.height || b < 0 || b >= sh.width ? 0 : img[(a * sh.width + b) * 2 + ch];
+  for (let q = 0; q < x.n; q++) {
+    const xq = x.data.subarray(q * dd, (q + 1) * dd);
+    for (let i = 0; i < sh.height; i++) {
+      for (let j = 0; j < sh.width; j++) {
+        const ys = Array.from({ length: train.n }, (_, n) => train.data.subarray(n * dd, (n + 1) * dd));
+        const logits = ys.map((y) => {
+          let e = 0;
+          for (let a = i - 1; a <= i + 1; a++) {
+            for (let b = j - 1; b <= j + 1; b++) {
+              for (const ch of [0, 1]) e += (at(xq, a, b, ch) - at(y, a, b, ch)) ** 2;
+            }
+          }
+          return -e / (2 * s * s);
+        });
+        for (const ch of [0, 1]) {
+          const k = (i * sh.width + j) * 2 + ch;
+          const want = softmaxMean(logits, ys.map((y) => y[k]));
+          assert.ok(Math.abs(p3.data[q * dd + k] - want) < 1e-12, `pixel (${i}, ${j}) channel ${ch}`);
+        }
+      }
+    }
+  }
+});
+
 Deno.test("ELS: the full patch set matches a brute-force posterior over every patch; σ = 0 returns a patch centre", async () => {
   const train = randBatch(3, d, 21);
   const x = randBatch(2, d, 22, 1.2);
