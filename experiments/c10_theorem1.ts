@@ -45,6 +45,7 @@ import { deriveSeed } from "../lib/rng.ts";
 import { batch } from "../lib/types.ts";
 import { log, progress } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
+import { claimMetricsOf } from "../lib/results/seeds.ts";
 
 /** The verdict's criterion, in words; fixed before the experiment was first run. */
 export const CRITERION = "Holds when (a) the exact minimiser of the sampled denoising objective (normal " +
@@ -58,6 +59,32 @@ export const CRITERION = "Holds when (a) the exact minimiser of the sampled deno
 /** The first criterion, replaced after the first ci run (see the result's notes). */
 export const FIRST_CRITERION = "Adam's final iterate within RMSE 0.01 of D_G at every σ, RMSE falling over " +
   "training, and (c) as now.";
+
+/** What C10 writes under `metrics`, and reads back for PAPER.md: one type for both. */
+export type C10Metrics = {
+  /** The σ grid. */
+  sigmas: number[];
+  /** Per σ and epoch of the Adam distillation: RMSE(D_L, D_G) per pixel (eq. 10) on noisy held-out probes. */
+  rmseByEpoch: number[][];
+  /** Same shape: NMSE(W, W*) against the Wiener matrix, and the training loss. */
+  nmseByEpoch: number[][];
+  lossByEpoch: number[][];
+  /** Noise draws per training image K of the exact minimiser. */
+  lsDraws: number[];
+  /** Per σ and K: the exact minimiser's RMSE to D_G, and its NMSE(W, W*). */
+  lsRmse: number[][];
+  lsNmse: number[][];
+  /** Per σ: least-squares slope of log RMSE against log K (part (a)). */
+  lsSlope: number[];
+  /** Per σ: Adam's RMSE to D_G and NMSE(W, W*) at the last epoch. */
+  finalRmse: number[];
+  finalNmse: number[];
+  /** Per Heun step count (config.heunSteps): RMSE of Heun samples with D_G to the closed-form trajectory. */
+  trajectoryRmse: number[];
+  /** Sum of the training covariance's eigenvalues, and the number that are positive (its rank). */
+  eigenvalueSum: number;
+  rank: number;
+};
 
 const SEEDS = { noise: 1010, probes: 1011, samples: 1012 };
 
@@ -235,25 +262,26 @@ export async function runC10(args: string[]): Promise<Result> {
   ];
 
   // Write
+  const metrics: C10Metrics = {
+    sigmas: cfg.sigmas,
+    rmseByEpoch: rmse,
+    nmseByEpoch: nmse,
+    lossByEpoch: loss,
+    lsDraws: cfg.lsDraws,
+    lsRmse,
+    lsNmse,
+    lsSlope,
+    finalRmse,
+    finalNmse,
+    trajectoryRmse,
+    eigenvalueSum: gaussian.lambda.reduce((a, b) => a + b, 0),
+    rank: gaussian.lambda.filter((l) => l > 0).length,
+  };
   const { result } = await finishExperiment(ctx, {
     title: "Theorem 1: the optimal linear denoiser is the Gaussian (Wiener) denoiser; closed-form PF-ODE",
     config: { ...cfg, heunSampler: "EDM Heun, Euler last step", lrRule: "linearLearningRate(σ)", lrs },
     seeds: SEEDS,
-    metrics: {
-      sigmas: cfg.sigmas,
-      rmseByEpoch: rmse,
-      nmseByEpoch: nmse,
-      lossByEpoch: loss,
-      lsDraws: cfg.lsDraws,
-      lsRmse,
-      lsNmse,
-      lsSlope,
-      finalRmse,
-      finalNmse,
-      trajectoryRmse,
-      eigenvalueSum: gaussian.lambda.reduce((a, b) => a + b, 0),
-      rank: gaussian.lambda.filter((l) => l > 0).length,
-    },
+    metrics,
     paper: {
       reported:
         "Theorem 1 (Appendix E): exact — the optimal linear denoiser is the Wiener filter, i.e. D_G; " +
@@ -282,16 +310,14 @@ export async function runC10(args: string[]): Promise<Result> {
   return result;
 }
 
+/** The C10 metrics of a result, typed (the shape {@link runC10} writes). */
+export function c10Metrics(r: Result): C10Metrics {
+  return claimMetricsOf<C10Metrics>(r, "C10");
+}
+
 /** PAPER.md's table of a C10 result: final RMSE(D_L, D_G) and NMSE(W, W*) per σ. */
 export function c10Table(r: Result): string {
-  const m = r.metrics as {
-    sigmas: number[];
-    lsDraws: number[];
-    lsRmse: number[][];
-    lsSlope: number[];
-    finalRmse: number[];
-    finalNmse: number[];
-  };
+  const m = c10Metrics(r);
   return [
     `| σ | exact minimiser: RMSE(D_L*, D_G) at K = ${m.lsDraws.join(", ")} | slope | ` +
     "Adam, last epoch: RMSE(D_L, D_G) | Adam: NMSE(W, W*) |",

@@ -26,6 +26,7 @@
  *
  * @module
  */
+import { claimMetricsOf } from "../lib/results/seeds.ts";
 import { runMain } from "../lib/cli.ts";
 import { type FigureFile, finishExperiment, sig, startExperiment } from "./_harness.ts";
 import { rowRmse } from "../lib/metrics/stats.ts";
@@ -543,8 +544,7 @@ export async function runC11(args: string[]): Promise<Result> {
 
 /** The C11 metrics of a result, typed (the shape {@link runC11} writes). */
 export function c11Metrics(r: Result): C11Metrics {
-  if (r.claim !== "C11") throw new Error(`experiments/c11_closed_form.ts: ${r.id} is not a C11 result`);
-  return r.metrics as unknown as C11Metrics;
+  return claimMetricsOf<C11Metrics>(r, "C11");
 }
 
 /** r² differences up to this are ties when naming the best denoiser (far above rounding, far below 0.01). */

@@ -38,6 +38,7 @@ import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Batch, Denoiser } from "../lib/types.ts";
 import type { Result } from "../lib/results/schema.ts";
+import { claimMetricsOf } from "../lib/results/seeds.ts";
 
 /** Seed of the linearity pairs and their noise (lib/metrics/linearity.ts): one seed for every model and σ. */
 export const C1_SEED = 6101;
@@ -71,6 +72,55 @@ export const CRITERION =
   "even for D_M (the −1 background dominates the cosine); centring on the data mean removes that. The " +
   "raw score, the paper's own criterion and whether the largest-N model's centred score exceeds its D_M's " +
   "are reported beside the verdict and do not enter it.";
+
+/** What C1 writes under `metrics`, and reads back for PAPER.md: one type for both. */
+export type C1Metrics = {
+  /** Training-set sizes N, increasing; every per-N list follows them. */
+  ns: number[];
+  /** The σ grid. */
+  sigmas: number[];
+  /** The α² sweep (β² = 1 − α²). */
+  alphaSquared: number[];
+  /** Per N: the U-Net's parameter count. */
+  params: number[];
+  /** Per N, σ and α²: D_θ's linearity score (eq. 11), raw and centred on the training mean μ. */
+  rawLs: number[][][];
+  centredLs: number[][][];
+  /** Same shape: D_M's. */
+  rawLsMultiDelta: number[][][];
+  centredLsMultiDelta: number[][][];
+  /** Per σ and α²: D_G's at the largest N (a check: its centred score is exactly 1). */
+  rawLsGaussianAtLargestN: number[][];
+  centredLsGaussianAtLargestN: number[][];
+  /** Largest |1 − D_G's centred score| over σ and α². */
+  gaussianCentredMaxDeviation: number;
+  /** Per N: band means over σ ∈ [0.1, 4] at α² = 0.5, of D_θ and of D_M, raw and centred. */
+  bandRaw: number[];
+  bandCentred: number[];
+  bandRawMultiDelta: number[];
+  bandCentredMultiDelta: number[];
+  /** Per band σ: D_θ's lowest score over α² at the largest N (the paper's least favourable α). */
+  minAlphaRawAtLargestN: number[];
+  minAlphaCentredAtLargestN: number[];
+  /** Per N: D_θ's lowest score over α² and the band σ levels. */
+  worstRawBand: number[];
+  worstCentredBand: number[];
+  /** Per α², at the largest N: D_θ's mean and minimum score over the band σ levels. */
+  alphaBandRawAtLargestN: number[];
+  alphaBandCentredAtLargestN: number[];
+  alphaMinRawAtLargestN: number[];
+  alphaMinCentredAtLargestN: number[];
+  /** Spearman correlation with N of the band means: D_θ raw, D_θ centred, D_M centred. */
+  spearmanRaw: number;
+  spearmanCentred: number;
+  spearmanCentredMultiDelta: number;
+  /** D_θ's centred band mean at the largest N minus that at the smallest. */
+  centredRise: number;
+  /** 1 when D_θ's centred band mean exceeds D_M's at the largest N, else 0. */
+  centredAboveMultiDeltaAtLargestN: number;
+  /** 1 when the paper's criterion ({@link PAPER_CRITERION}) holds, else 0. */
+  paperCriterionHolds: number;
+};
 
 /** Scores of one denoiser over σ × α²: `raw[σ][α²]` and `centred[σ][α²]`. */
 interface _Scores {
@@ -317,6 +367,37 @@ export async function runC1(args: string[]): Promise<Result> {
   }
 
   // Write
+  const metrics: C1Metrics = {
+    ns: cfg.ns,
+    sigmas,
+    alphaSquared: a2,
+    params: models.map((x) => unetParamCount(x.spec.net)),
+    rawLs: theta.map((s) => s.raw),
+    centredLs: theta.map((s) => s.centred),
+    rawLsMultiDelta: multi.map((s) => s.raw),
+    centredLsMultiDelta: multi.map((s) => s.centred),
+    rawLsGaussianAtLargestN: gauss.raw,
+    centredLsGaussianAtLargestN: gauss.centred,
+    gaussianCentredMaxDeviation,
+    bandRaw,
+    bandCentred,
+    bandRawMultiDelta,
+    bandCentredMultiDelta,
+    minAlphaRawAtLargestN,
+    minAlphaCentredAtLargestN,
+    worstRawBand,
+    worstCentredBand,
+    alphaBandRawAtLargestN,
+    alphaBandCentredAtLargestN,
+    alphaMinRawAtLargestN,
+    alphaMinCentredAtLargestN,
+    spearmanRaw,
+    spearmanCentred,
+    spearmanCentredMultiDelta,
+    centredRise: bandCentred[last] - bandCentred[0],
+    centredAboveMultiDeltaAtLargestN: aboveMultiDelta ? 1 : 0,
+    paperCriterionHolds: paperHolds ? 1 : 0,
+  };
   const { result } = await finishExperiment(ctx, {
     title: "Linearity emerges as models move from memorisation to generalisation",
     config: {
@@ -328,37 +409,7 @@ export async function runC1(args: string[]): Promise<Result> {
       models: models.map((x, i) => ({ n: cfg.ns[i], baseChannels: cfg.baseChannels, key: x.key })),
     },
     seeds: { training: zoo.seed, pairs: C1_SEED },
-    metrics: {
-      ns: cfg.ns,
-      sigmas,
-      alphaSquared: a2,
-      params: models.map((x) => unetParamCount(x.spec.net)),
-      rawLs: theta.map((s) => s.raw),
-      centredLs: theta.map((s) => s.centred),
-      rawLsMultiDelta: multi.map((s) => s.raw),
-      centredLsMultiDelta: multi.map((s) => s.centred),
-      rawLsGaussianAtLargestN: gauss.raw,
-      centredLsGaussianAtLargestN: gauss.centred,
-      gaussianCentredMaxDeviation,
-      bandRaw,
-      bandCentred,
-      bandRawMultiDelta,
-      bandCentredMultiDelta,
-      minAlphaRawAtLargestN,
-      minAlphaCentredAtLargestN,
-      worstRawBand,
-      worstCentredBand,
-      alphaBandRawAtLargestN,
-      alphaBandCentredAtLargestN,
-      alphaMinRawAtLargestN,
-      alphaMinCentredAtLargestN,
-      spearmanRaw,
-      spearmanCentred,
-      spearmanCentredMultiDelta,
-      centredRise: bandCentred[last] - bandCentred[0],
-      centredAboveMultiDeltaAtLargestN: aboveMultiDelta ? 1 : 0,
-      paperCriterionHolds: paperHolds ? 1 : 0,
-    },
+    metrics,
     paper: {
       reported:
         "The linearity score (eq. 11) rises with N; generalising models stay above 0.96 even at the " +
@@ -371,21 +422,18 @@ export async function runC1(args: string[]): Promise<Result> {
   return result;
 }
 
+/** The C1 metrics of a result, typed (the shape {@link runC1} writes; the seed mean over several seeds). */
+export function c1Metrics(r: Result): C1Metrics {
+  return claimMetricsOf<C1Metrics>(r, "C1");
+}
+
 /**
  * PAPER.md's table of a C1 result, one row per N: the band means (σ ∈ [0.1, 4], α² = 0.5) of the raw and
  * centred linearity scores (eq. 11) of D_θ and of D_M, and the minimum of D_θ's raw score over α² and the
  * band levels (the paper's "least favourable α"; its criterion reads the largest N's row).
  */
 export function c1Table(r: Result): string {
-  const m = r.metrics as {
-    ns: number[];
-    params: number[];
-    bandRaw: number[];
-    bandCentred: number[];
-    bandRawMultiDelta: number[];
-    bandCentredMultiDelta: number[];
-    worstRawBand: number[];
-  };
+  const m = c1Metrics(r);
   return [
     "| N | parameters | raw LS, σ ∈ [0.1, 4] | centred LS | D_M raw LS | D_M centred LS | " +
     "raw LS, least favourable α² and σ |",

@@ -31,6 +31,7 @@ import { lineChartSvg } from "../lib/results/figures.ts";
 import { loadDenoiser } from "../lib/training/model.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
+import { claimMetricsOf } from "../lib/results/seeds.ts";
 
 /** The paper's threshold on RMSE(D_L, D_θ) at high and low noise. */
 export const THRESHOLD = 0.05;
@@ -55,6 +56,30 @@ export const CRITERION =
   }) exceeds the largest over both of (a)'s ranges; (c) D_θ generalises there rather than memorises: the ` +
   `mean RMSE(D_M, D_θ) over σ ∈ [0.1, 4] exceeds the mean RMSE(D_G, D_θ) (neither is fitted to D_θ, so ` +
   `this can fail). Holds when all three hold, partial when two do, does not hold otherwise.`;
+
+/** What C2 writes under `metrics`, and reads back for PAPER.md: one type for both. */
+export type C2Metrics = {
+  /** The σ grid. */
+  sigmas: number[];
+  /** Per σ: RMSE per pixel (eq. 10) to D_θ of D_L, D_G and D_M, on noisy held-out probes. */
+  rmseLinearToNet: number[];
+  rmseGaussianToNet: number[];
+  rmseMultiDeltaToNet: number[];
+  /** Those RMSEs of D_L, D_M and D_G averaged over σ ∈ [0.1, 4]. */
+  bandLinearToNet: number;
+  bandMultiDeltaToNet: number;
+  bandGaussianToNet: number;
+  /** 1 when RMSE(D_L, D_θ) < {@link THRESHOLD} at every low σ, else 0. */
+  lowBelowThreshold: number;
+  /** 1 when RMSE(D_L, D_θ) < {@link THRESHOLD} at every high σ, else 0. */
+  highBelowThreshold: number;
+  /** 1 when part (b) of {@link CRITERION} holds (D_θ non-linear at intermediate σ), else 0. */
+  nonlinearInMiddle: number;
+  /** 1 when part (c) holds (band RMSE(D_M, D_θ) above that of D_G), else 0. */
+  multiDeltaFarInMiddle: number;
+  /** 1 when the paper's criterion ({@link PAPER_CRITERION}) holds, else 0. */
+  paperCriterionHolds: number;
+};
 
 /** Run C2 with command-line `args`; returns the result written. */
 export async function runC2(args: string[]): Promise<Result> {
@@ -140,6 +165,21 @@ export async function runC2(args: string[]): Promise<Result> {
   }];
 
   // Write
+  const metrics: C2Metrics = {
+    sigmas,
+    rmseLinearToNet: lToTheta,
+    rmseGaussianToNet: gToTheta,
+    rmseMultiDeltaToNet: mToTheta,
+    bandLinearToNet: bandL,
+    bandMultiDeltaToNet: bandM,
+    bandGaussianToNet: bandG,
+    lowBelowThreshold: Number(lowOk),
+    highBelowThreshold: Number(highOk),
+    nonlinearInMiddle: Number(nonlinearMiddle),
+    multiDeltaFarInMiddle: Number(mFar),
+    // 1 when the paper's version of the criterion holds, 0 when not (metrics are numbers).
+    paperCriterionHolds: Number(paperCriterionHolds),
+  };
   const { result } = await finishExperiment(ctx, {
     title: "Linear distillation: D_L ≈ D_θ at high and low noise, D_θ non-linear in between",
     config: {
@@ -153,21 +193,7 @@ export async function runC2(args: string[]): Promise<Result> {
       drawsPerImage: fits[0].draws,
     },
     seeds: { training: zoo.seed, probes: ZOO_SEEDS.probes, distillation: DISTILL_SEED },
-    metrics: {
-      sigmas,
-      rmseLinearToNet: lToTheta,
-      rmseGaussianToNet: gToTheta,
-      rmseMultiDeltaToNet: mToTheta,
-      bandLinearToNet: bandL,
-      bandMultiDeltaToNet: bandM,
-      bandGaussianToNet: bandG,
-      lowBelowThreshold: Number(lowOk),
-      highBelowThreshold: Number(highOk),
-      nonlinearInMiddle: Number(nonlinearMiddle),
-      multiDeltaFarInMiddle: Number(mFar),
-      // 1 when the paper's version of the criterion holds, 0 when not (metrics are numbers).
-      paperCriterionHolds: Number(paperCriterionHolds),
-    },
+    metrics,
     paper: {
       reported: "RMSE(D_L, D_θ) < 0.05 for σ in [20, 80] and [0.002, 0.1]; D_M far off at intermediate σ " +
         "(FFHQ 64×64, N = 70000, 128 base channels)",
@@ -190,14 +216,14 @@ export async function runC2(args: string[]): Promise<Result> {
   return result;
 }
 
+/** The C2 metrics of a result, typed (the shape {@link runC2} writes; the seed mean over several seeds). */
+export function c2Metrics(r: Result): C2Metrics {
+  return claimMetricsOf<C2Metrics>(r, "C2");
+}
+
 /** PAPER.md's table of a C2 result: the three distances per σ. */
 export function c2Table(r: Result): string {
-  const m = r.metrics as {
-    sigmas: number[];
-    rmseLinearToNet: number[];
-    rmseGaussianToNet: number[];
-    rmseMultiDeltaToNet: number[];
-  };
+  const m = c2Metrics(r);
   return [
     "| σ | RMSE(D_L, D_θ) | RMSE(D_G, D_θ) | RMSE(D_M, D_θ) |",
     "| --- | --- | --- | --- |",

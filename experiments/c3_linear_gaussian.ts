@@ -34,6 +34,7 @@ import {
 import { heatmapSvg, lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
+import { claimMetricsOf } from "../lib/results/seeds.ts";
 
 /** The paper's thresholds: RMSE(D_L, D_G), NMSE(W, W*), and ours for "aligned" (mean diagonal |cos|). */
 export const THRESHOLDS = Object.freeze({ rmse: 0.05, nmse: 0.2, alignment: 0.8 });
@@ -68,6 +69,38 @@ export const CRITERION =
   `holds, partial when one fails, does not hold otherwise. The fit's own noise (half the RMSE between D_L ` +
   `fitted on two disjoint halves of the fit images) is measured; when (a) decided with RMSE ± ` +
   `${NOISE_MULTIPLE}× that noise gives different verdicts, the verdict is 'inconclusive'.`;
+
+/** What C3 writes under `metrics`, and reads back for PAPER.md: one type for both. */
+export type C3Metrics = {
+  /** The σ grid. */
+  sigmas: number[];
+  /** The number k of leading singular vectors and principal components compared. */
+  k: number;
+  /** Per σ: RMSE(D_L, D_G) per pixel (eq. 10) on noisy held-out probes, D_L fitted on held-out images. */
+  rmseLinearToGaussian: number[];
+  /** Per σ: NMSE(W_σ, W*_σ) of D_L's matrix against the Wiener matrix. */
+  nmseToWiener: number[];
+  /** Per σ: mean diagonal |cos| of the k leading singular vectors of W_σ and principal components. */
+  alignment: number[];
+  /** Per σ: those k diagonal |cos| values. */
+  alignmentDiagonal: number[][];
+  /** Per σ: subspace overlap ‖U_kᵀV_k‖²_F / k of the k leading directions. */
+  subspaceOverlap: number[];
+  /** Per σ: the Wiener gain gap g_k − g_{k+1}. */
+  wienerGainGap: number[];
+  /** Per σ: the fit's own noise (half the RMSE between D_L fitted on two disjoint halves of the images). */
+  fitNoise: number[];
+  /** Per σ: RMSE(D_L, D_G) with D_L fitted on the training images instead (the control). */
+  rmseLinearToGaussianTrainingFit: number[];
+  /** 1 when part (a) holds (RMSE(D_L, D_G) < 0.05 at every σ), else 0. */
+  rmseBelowThreshold: number;
+  /** The number of σ levels with NMSE(W_σ, W*_σ) < 0.2. */
+  nmseBelowThresholdCount: number;
+  /** 1 aligned, 0 not, null when no level qualified (part (c)). */
+  aligned: number | null;
+  /** 1 when the paper's criterion ({@link PAPER_CRITERION}) holds, else 0. */
+  paperCriterionHolds: number;
+};
 
 /** Run C3 with command-line `args`; returns the result written. */
 export async function runC3(args: string[]): Promise<Result> {
@@ -203,6 +236,24 @@ export async function runC3(args: string[]): Promise<Result> {
   ];
 
   // Write
+  const metrics: C3Metrics = {
+    sigmas,
+    k,
+    rmseLinearToGaussian: rmse,
+    nmseToWiener: nmse,
+    alignment,
+    alignmentDiagonal: alignDiagonal,
+    subspaceOverlap: overlap,
+    wienerGainGap: gainGap,
+    fitNoise: noise,
+    rmseLinearToGaussianTrainingFit: rmseTrainFit,
+    rmseBelowThreshold: Number(rmseOk),
+    nmseBelowThresholdCount: nmseCount,
+    // 1 aligned, 0 not, null when no level qualified.
+    aligned: alignOk === null ? null : Number(alignOk),
+    // 1 when the paper's version of the criterion holds, 0 when not (metrics are numbers).
+    paperCriterionHolds: Number(paperCriterionHolds),
+  };
   const { result } = await finishExperiment(ctx, {
     title: "The linear part of a generalising D_θ is the Gaussian denoiser: D_L ≈ D_G",
     config: {
@@ -217,24 +268,7 @@ export async function runC3(args: string[]): Promise<Result> {
       drawsPerImage: fits[0].draws,
     },
     seeds: { training: zoo.seed, probes: ZOO_SEEDS.probes, distillation: DISTILL_SEED },
-    metrics: {
-      sigmas,
-      k,
-      rmseLinearToGaussian: rmse,
-      nmseToWiener: nmse,
-      alignment,
-      alignmentDiagonal: alignDiagonal,
-      subspaceOverlap: overlap,
-      wienerGainGap: gainGap,
-      fitNoise: noise,
-      rmseLinearToGaussianTrainingFit: rmseTrainFit,
-      rmseBelowThreshold: Number(rmseOk),
-      nmseBelowThresholdCount: nmseCount,
-      // 1 aligned, 0 not, null when no level qualified.
-      aligned: alignOk === null ? null : Number(alignOk),
-      // 1 when the paper's version of the criterion holds, 0 when not (metrics are numbers).
-      paperCriterionHolds: Number(paperCriterionHolds),
-    },
+    metrics,
     paper: {
       reported: "RMSE(D_L, D_G) < 0.05 at all 10 σ; NMSE(W_σ, Wiener) < 0.2 for most σ; leading singular " +
         "vectors align for σ ≥ 0.116 (FFHQ 64×64, N = 70000)",
@@ -255,14 +289,14 @@ export async function runC3(args: string[]): Promise<Result> {
   return result;
 }
 
+/** The C3 metrics of a result, typed (the shape {@link runC3} writes; the seed mean over several seeds). */
+export function c3Metrics(r: Result): C3Metrics {
+  return claimMetricsOf<C3Metrics>(r, "C3");
+}
+
 /** PAPER.md's table of a C3 result: RMSE, NMSE and alignment per σ. */
 export function c3Table(r: Result): string {
-  const m = r.metrics as {
-    sigmas: number[];
-    rmseLinearToGaussian: number[];
-    nmseToWiener: number[];
-    alignment: number[];
-  };
+  const m = c3Metrics(r);
   return [
     "| σ | RMSE(D_L, D_G) | NMSE(W_σ, W*_σ) | mean \\|cos\\| of leading singular vectors |",
     "| --- | --- | --- | --- |",

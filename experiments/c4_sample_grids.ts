@@ -32,6 +32,7 @@ import { loadDenoiser } from "../lib/training/model.ts";
 import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
+import { claimMetricsOf } from "../lib/results/seeds.ts";
 import type { GridLabels } from "../lib/results/figures.ts";
 
 /** Largest ratio of same-noise to shuffled-noise sample RMSE that counts as "sharing the structure". */
@@ -48,6 +49,18 @@ export const CRITERION =
   "are below D_M's, the memoriser of the same training set (sharing D_θ's structure must beat reproducing " +
   "training images from the same noise). Holds when both parts hold, partial when one does, does not " +
   "hold otherwise.";
+
+/** What C4 writes under `metrics`, and reads back for PAPER.md: one type for both. */
+export type C4Metrics = {
+  /** Numbers of the rows of the per-denoiser lists: 1 = D_L, 2 = D_G, 3 = D_M. */
+  denoisers: number[];
+  /** Per denoiser: mean RMSE per pixel of its samples to D_θ's from the same initial noise. */
+  rmseSameNoise: number[];
+  /** Per denoiser: the same to D_θ's samples from other noise (shuffled pairs). */
+  rmseShuffledNoise: number[];
+  /** Per denoiser: same-noise over shuffled-noise RMSE (the criterion's ratio). */
+  ratio: number[];
+};
 
 /** Mean over i of RMSE per pixel between rows i of a and rows (i + shift) mod n of b ({@link rowRmse}). */
 export function meanRowRmse(a: Batch, b: Batch, shift = 0): number {
@@ -134,6 +147,12 @@ export async function runC4(args: string[]): Promise<Result> {
   ];
 
   // Write
+  const metrics: C4Metrics = {
+    denoisers: [1, 2, 3],
+    rmseSameNoise: same,
+    rmseShuffledNoise: shuffled,
+    ratio,
+  };
   const { result } = await finishExperiment(ctx, {
     title: "Samples of D_L and D_G share the structure of D_θ's samples from the same noise",
     config: {
@@ -146,12 +165,7 @@ export async function runC4(args: string[]): Promise<Result> {
       model: { n: cfg.n, baseChannels: cfg.baseChannels, key: model.key },
     },
     seeds: { training: zoo.seed, samples: ZOO_SEEDS.samples, distillation: DISTILL_SEED },
-    metrics: {
-      denoisers: [1, 2, 3],
-      rmseSameNoise: same,
-      rmseShuffledNoise: shuffled,
-      ratio,
-    },
+    metrics,
     paper: { reported: "visual grids: D_G and D_L samples share the structure of D_θ's (FFHQ 64×64)" },
     verdict: { holds, criterion: CRITERION, summary },
     notes: [
@@ -166,9 +180,14 @@ export async function runC4(args: string[]): Promise<Result> {
   return result;
 }
 
+/** The C4 metrics of a result, typed (the shape {@link runC4} writes; the seed mean over several seeds). */
+export function c4Metrics(r: Result): C4Metrics {
+  return claimMetricsOf<C4Metrics>(r, "C4");
+}
+
 /** PAPER.md's table of a C4 result: same-noise and shuffled RMSE per denoiser. */
 export function c4Table(r: Result): string {
-  const m = r.metrics as { rmseSameNoise: number[]; rmseShuffledNoise: number[]; ratio: number[] };
+  const m = c4Metrics(r);
   const names = ["D_L", "D_G", "D_M"];
   return [
     "| samples of | RMSE to D_θ's, same noise | other noise | ratio |",

@@ -29,6 +29,7 @@ import { loadDenoiser } from "../lib/training/model.ts";
 import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
+import { claimMetricsOf } from "../lib/results/seeds.ts";
 
 /** The midpoint of ρ between D_G (0) and a perfect memoriser's linear part (1). */
 export const RHO_MIDPOINT = 0.5;
@@ -50,6 +51,34 @@ export const CRITERION =
   `largest N ≤ ${RHO_MIDPOINT}; (c) ρ falls with N (Spearman ≤ ${MAX_RANK_CORRELATION}). ${RHO_MIDPOINT} is ` +
   `the midpoint between the two references. Holds when all three hold, partial when two do, does not hold ` +
   `otherwise. The regimes are read from GL (eq. 14) against GL_ref of held-out images.`;
+
+/** What C5 writes under `metrics`, and reads back for PAPER.md: one type for both. */
+export type C5Metrics = {
+  /** Training-set sizes N; every per-N list follows them. */
+  ns: number[];
+  /** The levels measured: the band σ ∈ [0.1, 4]. */
+  sigmas: number[];
+  /** Per N and σ: RMSE(D_L, D_G) per pixel (eq. 10), D_L of D_θ fitted on held-out images. */
+  rmseLinearToGaussian: number[][];
+  /** Same shape: for D_L of the memoriser D_M of the same training set (the baseline). */
+  rmseMemoriserLinearToGaussian: number[][];
+  /** Same shape: for D_L of D_θ fitted on its training images instead (the control). */
+  rmseLinearToGaussianTrainingFit: number[][];
+  /** Per N: those three averaged over the band. */
+  band: number[];
+  bandMemoriser: number[];
+  bandTrainingFit: number[];
+  /**
+   * Per N: ρ = band / bandMemoriser (0: D_L is D_G; 1: departs as a perfect memoriser's). Absent from v1–v2
+   * results, which readers still show.
+   */
+  rho?: number[];
+  /** Spearman correlation of ρ with N. */
+  spearman: number;
+  /** Per N: GL (eq. 14) of D_θ's samples, and GL_ref of held-out images. */
+  gl: number[];
+  glRef: number[];
+};
 
 /** Run C5 with command-line `args`; returns the result written. */
 export async function runC5(args: string[]): Promise<Result> {
@@ -169,6 +198,20 @@ export async function runC5(args: string[]): Promise<Result> {
   ];
 
   // Write
+  const metrics: C5Metrics = {
+    ns: cfg.ns,
+    sigmas,
+    rmseLinearToGaussian: rmse,
+    rmseMemoriserLinearToGaussian: rmseMemoriser,
+    rmseLinearToGaussianTrainingFit: rmseTrainFit,
+    band,
+    bandMemoriser,
+    bandTrainingFit: bandTrainFit,
+    rho,
+    spearman,
+    gl,
+    glRef,
+  };
   const { result } = await finishExperiment(ctx, {
     title: "The Gaussian bias shows only when the model generalises",
     config: {
@@ -185,20 +228,7 @@ export async function runC5(args: string[]): Promise<Result> {
       samples: ZOO_SEEDS.samples,
       distillation: DISTILL_SEED,
     },
-    metrics: {
-      ns: cfg.ns,
-      sigmas,
-      rmseLinearToGaussian: rmse,
-      rmseMemoriserLinearToGaussian: rmseMemoriser,
-      rmseLinearToGaussianTrainingFit: rmseTrainFit,
-      band,
-      bandMemoriser,
-      bandTrainingFit: bandTrainFit,
-      rho,
-      spearman,
-      gl,
-      glRef,
-    },
+    metrics,
     paper: {
       reported: "D_L departs from D_G only when memorising (FFHQ 64×64: N = 68, 1094 memorise; N ≥ 35000 " +
         "generalise)",
@@ -218,9 +248,14 @@ export async function runC5(args: string[]): Promise<Result> {
   return result;
 }
 
+/** The C5 metrics of a result, typed (the shape {@link runC5} writes; the seed mean over several seeds). */
+export function c5Metrics(r: Result): C5Metrics {
+  return claimMetricsOf<C5Metrics>(r, "C5");
+}
+
 /** PAPER.md's table of a C5 result: band RMSE(D_L, D_G) and GL per N. */
 export function c5Table(r: Result): string {
-  const m = r.metrics as { ns: number[]; band: number[]; rho?: number[]; gl: number[]; glRef: number[] };
+  const m = c5Metrics(r);
   return [
     "| N | RMSE(D_L, D_G), σ ∈ [0.1, 4] | ρ | GL(D_θ) | GL_ref |",
     "| --- | --- | --- | --- | --- |",

@@ -36,6 +36,7 @@ import { unetParamCount } from "../lib/denoisers/unet.ts";
 import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
+import { claimMetricsOf } from "../lib/results/seeds.ts";
 import type { GridLabels } from "../lib/results/figures.ts";
 import { BAND_SIGMAS, PAPER_BAND_SIGMAS } from "./bands.ts";
 
@@ -54,6 +55,37 @@ export const CRITERION =
   "of order). Partial when (a) holds but (b) does not; does not hold when (a) fails. RMSE(D_θ, D_M), the " +
   "paper's wider range [0.1, 20] and the generalisation scores are reported beside it and do not enter the " +
   "verdict.";
+
+/** What C6 writes under `metrics`, and reads back for PAPER.md: one type for both. */
+export type C6Metrics = {
+  /** Training-set sizes N, increasing; every per-N list follows them. */
+  ns: number[];
+  /** The σ grid. */
+  sigmas: number[];
+  /** Per N: the U-Net's parameter count. */
+  params: number[];
+  /** Per N and σ: RMSE per pixel (eq. 10) of D_θ to D_G and to D_M, on noisy held-out probes. */
+  rmseToGaussian: number[][];
+  rmseToMultiDelta: number[][];
+  /** Per N and σ: RMSE(D_G, D_M), how far apart the two references are. */
+  rmseGaussianToMultiDelta: number[][];
+  /** Per N: those three averaged over σ ∈ [0.1, 4]. */
+  bandToGaussian: number[];
+  bandToMultiDelta: number[];
+  bandGaussianToMultiDelta: number[];
+  /** Per N: RMSE(D_θ, D_G) averaged over the paper's wider σ ∈ [0.1, 20]. */
+  paperBandToGaussian: number[];
+  /** Per σ: RMSE(D_θ, D_G) at the largest N over that at the smallest. */
+  ratioAtSigma: number[];
+  /** Band RMSE(D_θ, D_G) at the largest N over that at the smallest (part (a)). */
+  fallRatio: number;
+  /** Spearman correlation of the band RMSE(D_θ, D_G) with N (part (b)). */
+  spearman: number;
+  /** Per N: GL (eq. 14) of D_θ's samples, GL_ref of held-out images, GL of D_G's samples. */
+  gl: number[];
+  glRef: number[];
+  glGaussian: number[];
+};
 
 /** Run C6 with command-line `args`; returns the result written. */
 export async function runC6(args: string[]): Promise<Result> {
@@ -200,6 +232,24 @@ export async function runC6(args: string[]): Promise<Result> {
   ];
 
   // Write
+  const metrics: C6Metrics = {
+    ns: cfg.ns,
+    sigmas,
+    params: models.map((x) => unetParamCount(x.spec.net)),
+    rmseToGaussian: toG,
+    rmseToMultiDelta: toM,
+    rmseGaussianToMultiDelta: gap,
+    bandToGaussian: bandToG,
+    bandToMultiDelta: bandToM,
+    bandGaussianToMultiDelta: bandGM,
+    paperBandToGaussian: paperBandToG,
+    ratioAtSigma,
+    fallRatio,
+    spearman,
+    gl,
+    glRef,
+    glGaussian,
+  };
   const { result } = await finishExperiment(ctx, {
     title: "More data moves D_θ towards the Gaussian denoiser D_G",
     config: {
@@ -211,24 +261,7 @@ export async function runC6(args: string[]): Promise<Result> {
       models: models.map((x, i) => ({ n: cfg.ns[i], baseChannels: cfg.baseChannels, key: x.key })),
     },
     seeds: { training: zoo.seed, probes: ZOO_SEEDS.probes, samples: ZOO_SEEDS.samples },
-    metrics: {
-      ns: cfg.ns,
-      sigmas,
-      params: models.map((x) => unetParamCount(x.spec.net)),
-      rmseToGaussian: toG,
-      rmseToMultiDelta: toM,
-      rmseGaussianToMultiDelta: gap,
-      bandToGaussian: bandToG,
-      bandToMultiDelta: bandToM,
-      bandGaussianToMultiDelta: bandGM,
-      paperBandToGaussian: paperBandToG,
-      ratioAtSigma,
-      fallRatio,
-      spearman,
-      gl,
-      glRef,
-      glGaussian,
-    },
+    metrics,
     paper: {
       reported: "RMSE(D_θ, D_G) falls with N, mostly at σ in [0.1, 20] (FFHQ 64×64, N = 68 … 70000, " +
         "128 base channels)",
@@ -251,21 +284,14 @@ export async function runC6(args: string[]): Promise<Result> {
   return result;
 }
 
+/** The C6 metrics of a result, typed (the shape {@link runC6} writes; the seed mean over several seeds). */
+export function c6Metrics(r: Result): C6Metrics {
+  return claimMetricsOf<C6Metrics>(r, "C6");
+}
+
 /** PAPER.md's table of a C6 result: band means, the σ = 1.502 value and the generalisation scores per N. */
 export function c6Table(r: Result): string {
-  const m = r.metrics as {
-    ns: number[];
-    sigmas: number[];
-    params: number[];
-    rmseToGaussian: number[][];
-    bandToGaussian: number[];
-    bandToMultiDelta: number[];
-    bandGaussianToMultiDelta: number[];
-    paperBandToGaussian: number[];
-    gl: number[];
-    glRef: number[];
-    glGaussian: number[];
-  };
+  const m = c6Metrics(r);
   const k = m.sigmas.indexOf(1.502);
   return [
     "| N | RMSE(D_θ, D_G), σ ∈ [0.1, 4] | σ ∈ [0.1, 20] | at σ = 1.502 | RMSE(D_θ, D_M), σ ∈ [0.1, 4] | " +
@@ -285,6 +311,6 @@ if (import.meta.main) await runMain("c6", () => runSeeded(runC6, Deno.args));
 
 /** Row labels of `c6_samples.png` (one row per N), for PAPER.md. */
 export function c6GridLabels(r: Result): GridLabels {
-  const ns = r.metrics.ns as number[];
+  const ns = c6Metrics(r).ns;
   return { rows: ns.map((n) => `N = ${n}`), title: "D_θ's Heun samples, one column per initial noise" };
 }

@@ -32,6 +32,7 @@ import { unetParamCount } from "../lib/denoisers/unet.ts";
 import { lineChartSvg } from "../lib/results/figures.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
+import { claimMetricsOf } from "../lib/results/seeds.ts";
 import type { GridLabels } from "../lib/results/figures.ts";
 import { PAPER_BAND_SIGMAS as INTERMEDIATE_SIGMAS } from "./bands.ts";
 
@@ -57,6 +58,34 @@ export const CRITERION = "Holds when the mean of RMSE(D_θ, D_G) (eq. 10, noisy 
   }) is reported beside ` +
   "it and does not enter the verdict: docs/scale.md expects the trend to vanish there because small nets " +
   "underfit at σ ≥ 4.";
+
+/** What C7 writes under `metrics`, and reads back for PAPER.md: one type for both. */
+export type C7Metrics = {
+  /** Base channel counts C, increasing; every per-C list follows them. */
+  capacities: number[];
+  /** The σ grid. */
+  sigmas: number[];
+  /** Per C: the U-Net's parameter count. */
+  params: number[];
+  /** Per C and σ: RMSE per pixel (eq. 10) of D_θ to D_G and to D_M, on noisy held-out probes. */
+  rmseToGaussian: number[][];
+  rmseToMultiDelta: number[][];
+  /** Per C: RMSE(D_θ, D_G) averaged over {@link CRITERION_SIGMAS}, and over the intermediate σ levels. */
+  criterionToGaussian: number[];
+  intermediateToGaussian: number[];
+  /** Per C: RMSE(D_θ, D_M) averaged over {@link CRITERION_SIGMAS}. */
+  criterionToMultiDelta: number[];
+  /** The criterion's mean at the smallest C over that at the largest (part (a)). */
+  fallRatio: number;
+  /** Spearman correlation with C of the criterion's mean (part (b)), and of the intermediate mean. */
+  spearman: number;
+  intermediateSpearman: number;
+  /** Per C: GL (eq. 14) of D_θ's samples. */
+  gl: number[];
+  /** One value for the one training set: GL_ref of held-out images, and GL of D_G's samples. */
+  glRef: number;
+  glGaussian: number;
+};
 
 /** Run C7 with command-line `args`; returns the result written. */
 export async function runC7(args: string[]): Promise<Result> {
@@ -180,6 +209,22 @@ export async function runC7(args: string[]): Promise<Result> {
   ];
 
   // Write
+  const metrics: C7Metrics = {
+    capacities: caps,
+    sigmas,
+    params: models.map((x) => unetParamCount(x.spec.net)),
+    rmseToGaussian: toG,
+    rmseToMultiDelta: toM,
+    criterionToGaussian: criterionToG,
+    intermediateToGaussian: intermediateToG,
+    criterionToMultiDelta: criterionToM,
+    fallRatio,
+    spearman,
+    intermediateSpearman,
+    gl,
+    glRef,
+    glGaussian,
+  };
   const { result } = await finishExperiment(ctx, {
     title: "Less capacity moves D_θ towards the Gaussian denoiser D_G",
     config: {
@@ -191,22 +236,7 @@ export async function runC7(args: string[]): Promise<Result> {
       models: models.map((x, i) => ({ n: cfg.n, baseChannels: caps[i], key: x.key })),
     },
     seeds: { training: zoo.seed, probes: ZOO_SEEDS.probes, samples: ZOO_SEEDS.samples },
-    metrics: {
-      capacities: caps,
-      sigmas,
-      params: models.map((x) => unetParamCount(x.spec.net)),
-      rmseToGaussian: toG,
-      rmseToMultiDelta: toM,
-      criterionToGaussian: criterionToG,
-      intermediateToGaussian: intermediateToG,
-      criterionToMultiDelta: criterionToM,
-      fallRatio,
-      spearman,
-      intermediateSpearman,
-      gl,
-      glRef,
-      glGaussian,
-    },
+    metrics,
     paper: {
       reported: "N = 1094, base channels 4, 8, 16, 32, 64, 128: RMSE(D_θ, D_G) at intermediate σ falls as " +
         "channels shrink (FFHQ 64×64)",
@@ -228,17 +258,14 @@ export async function runC7(args: string[]): Promise<Result> {
   return result;
 }
 
+/** The C7 metrics of a result, typed (the shape {@link runC7} writes; the seed mean over several seeds). */
+export function c7Metrics(r: Result): C7Metrics {
+  return claimMetricsOf<C7Metrics>(r, "C7");
+}
+
 /** PAPER.md's table of a C7 result: per capacity, the criterion's mean, the intermediate mean and GL. */
 export function c7Table(r: Result): string {
-  const m = r.metrics as {
-    capacities: number[];
-    params: number[];
-    criterionToGaussian: number[];
-    intermediateToGaussian: number[];
-    criterionToMultiDelta: number[];
-    gl: number[];
-    glRef: number;
-  };
+  const m = c7Metrics(r);
   return [
     "| C | parameters | RMSE(D_θ, D_G), σ ∈ {0.47, 1.5} | all intermediate σ | RMSE(D_θ, D_M), σ ∈ {0.47, 1.5} | " +
     "GL(D_θ) | GL_ref |",
@@ -256,7 +283,7 @@ if (import.meta.main) await runMain("c7", () => runSeeded(runC7, Deno.args));
 /** Row labels of `c7_samples.png` (one row per base channel count C), for PAPER.md. */
 export function c7GridLabels(r: Result): GridLabels {
   const n = (r.config.c7 as { n: number }).n;
-  const cs = r.metrics.capacities as number[];
+  const cs = c7Metrics(r).capacities;
   return {
     rows: cs.map((c) => `C = ${c}`),
     title: `D_θ's Heun samples (N = ${n}), one column per initial noise`,

@@ -35,6 +35,7 @@ import { imageGridPng, lineChartSvg } from "../lib/results/figures.ts";
 import { batch } from "../lib/types.ts";
 import { log } from "../lib/progress.ts";
 import type { Result } from "../lib/results/schema.ts";
+import { claimMetricsOf } from "../lib/results/seeds.ts";
 import type { GridLabels } from "../lib/results/figures.ts";
 import { BAND_SIGMAS } from "./bands.ts";
 
@@ -59,6 +60,41 @@ export const CRITERION = `Judged on the mean of RMSE(D_θ, D_G) (eq. 10, noisy h
   }% above that minimum. Partial when (a) holds but the rise is smaller; does not hold when ` +
   "the minimum is at the first or the last judged snapshot. σ = 1.502 alone, the distance to D_M and GL " +
   "(whether the run ends memorising: GL below GL_ref) are reported beside it.";
+
+/** What C8 writes under `metrics`, and reads back for PAPER.md: one type for both. */
+export type C8Metrics = {
+  /** Training steps of the snapshots and the final weights; every per-snapshot list follows them. */
+  steps: number[];
+  /** Per snapshot: epochs = steps·B/N. */
+  epochs: number[];
+  /** The σ grid. */
+  sigmas: number[];
+  /** The U-Net's parameter count (one model). */
+  params: number;
+  /** Per snapshot and σ: RMSE per pixel (eq. 10) of D_θ to D_G and to D_M, on noisy held-out probes. */
+  rmseToGaussian: number[][];
+  rmseToMultiDelta: number[][];
+  /** Per snapshot: those at σ = {@link CRITERION_SIGMA}. */
+  atSigmaToGaussian: number[];
+  atSigmaToMultiDelta: number[];
+  /** Per snapshot: RMSE(D_θ, D_G) averaged over σ ∈ [0.1, 4] (the criterion's quantity). */
+  bandToGaussian: number[];
+  /** The snapshots judged: those past the learning-rate warm-up. */
+  judgedSteps: number[];
+  /** Step of the judged snapshot with the lowest band mean. */
+  minimumStep: number;
+  /** Step of the snapshot with the lowest RMSE(D_θ, D_G) at σ = {@link CRITERION_SIGMA}. */
+  minimumStepAtSigma: number;
+  /** The last judged snapshot's band mean over the minimum, minus 1. */
+  rise: number;
+  /** 1 when the last snapshot's GL is below GL_ref (the run ends memorising), else 0. */
+  endsMemorising: number;
+  /** Per snapshot: GL (eq. 14) of D_θ's samples. */
+  gl: number[];
+  /** GL_ref of held-out images, and GL of D_G's samples (one training set). */
+  glRef: number;
+  glGaussian: number;
+};
 
 /** Run C8 with command-line `args`; returns the result written. */
 export async function runC8(args: string[]): Promise<Result> {
@@ -198,6 +234,25 @@ export async function runC8(args: string[]): Promise<Result> {
   ];
 
   // Write
+  const metrics: C8Metrics = {
+    steps,
+    epochs,
+    sigmas,
+    params: unetParamCount(model.spec.net),
+    rmseToGaussian: toG,
+    rmseToMultiDelta: toM,
+    atSigmaToGaussian: atSigma,
+    atSigmaToMultiDelta: atSigmaToM,
+    bandToGaussian: bandToG,
+    judgedSteps: judged.map(([st]) => st),
+    minimumStep: judged[jMin][0],
+    minimumStepAtSigma: steps[iMinSigma],
+    rise,
+    endsMemorising: Number(endsMemorising),
+    gl,
+    glRef,
+    glGaussian,
+  };
   const { result } = await finishExperiment(ctx, {
     title: "Early in training an over-parameterised D_θ is close to D_G; it memorises later",
     config: {
@@ -209,25 +264,7 @@ export async function runC8(args: string[]): Promise<Result> {
       model: { n: cfg.n, baseChannels: cfg.baseChannels, steps: cfg.steps, key: model.key },
     },
     seeds: { training: zoo.seed, probes: ZOO_SEEDS.probes, samples: ZOO_SEEDS.samples },
-    metrics: {
-      steps,
-      epochs,
-      sigmas,
-      params: unetParamCount(model.spec.net),
-      rmseToGaussian: toG,
-      rmseToMultiDelta: toM,
-      atSigmaToGaussian: atSigma,
-      atSigmaToMultiDelta: atSigmaToM,
-      bandToGaussian: bandToG,
-      judgedSteps: judged.map(([st]) => st),
-      minimumStep: judged[jMin][0],
-      minimumStepAtSigma: steps[iMinSigma],
-      rise,
-      endsMemorising: Number(endsMemorising),
-      gl,
-      glRef,
-      glGaussian,
-    },
+    metrics,
     paper: {
       reported:
         "N = 1094, epochs 187 … 64210: RMSE(D_θ, D_G) falls until about epoch 841, then rises as the " +
@@ -249,17 +286,14 @@ export async function runC8(args: string[]): Promise<Result> {
   return result;
 }
 
+/** The C8 metrics of a result, typed (the shape {@link runC8} writes; the seed mean over several seeds). */
+export function c8Metrics(r: Result): C8Metrics {
+  return claimMetricsOf<C8Metrics>(r, "C8");
+}
+
 /** PAPER.md's table of a C8 result: per snapshot, the criterion's value, the band mean and GL. */
 export function c8Table(r: Result): string {
-  const m = r.metrics as {
-    steps: number[];
-    epochs: number[];
-    atSigmaToGaussian: number[];
-    bandToGaussian: number[];
-    atSigmaToMultiDelta: number[];
-    gl: number[];
-    glRef: number;
-  };
+  const m = c8Metrics(r);
   return [
     `| step | epochs | RMSE(D_θ, D_G), σ = ${CRITERION_SIGMA} | σ ∈ [0.1, 4] | RMSE(D_θ, D_M), σ = ${CRITERION_SIGMA} | ` +
     "GL(D_θ) | GL_ref |",
@@ -276,6 +310,6 @@ if (import.meta.main) await runMain("c8", () => runSeeded(runC8, Deno.args));
 
 /** Row labels of `c8_samples.png` (one row per snapshot), for PAPER.md. */
 export function c8GridLabels(r: Result): GridLabels {
-  const steps = r.metrics.steps as number[];
+  const steps = c8Metrics(r).steps;
   return { rows: steps.map((s) => `step ${s}`), title: "Heun samples, one column per initial noise" };
 }

@@ -47,6 +47,7 @@ import { loadDenoiser, type TrainedModel } from "../lib/training/model.ts";
 import { log } from "../lib/progress.ts";
 import type { Batch } from "../lib/types.ts";
 import type { Result } from "../lib/results/schema.ts";
+import { claimMetricsOf } from "../lib/results/seeds.ts";
 import type { GridLabels } from "../lib/results/figures.ts";
 
 /** Largest r_same / r_shuffled of the generalising pair that counts as "nearly the same image". */
@@ -63,6 +64,44 @@ export const CRITERION =
   "neither does. The distances of the closed-form Gaussian samples (RMSE(x_GA, x_GB), RMSE(x_A, x_GA), " +
   "RMSE(x_B, x_GB)), the generalisation scores and the distance between the halves' Gaussians are " +
   "reported beside it and do not enter the verdict.";
+
+/** What C9 writes under `metrics`, and reads back for PAPER.md: one type for both. */
+export type C9Metrics = {
+  /** Half sizes N of the pairs: the generalising pair, then the memorising; every per-pair list follows. */
+  ns: number[];
+  /** Per pair: the U-Net's parameter count. */
+  params: number[];
+  /** Per pair: mean RMSE(x_A[i], x_B[i]) of the two models' samples from the same noise (r_same). */
+  rSame: number[];
+  /** Per pair: mean RMSE(x_A[i], x_B[(i+1) mod k]), from other noise (r_shuffled). */
+  rShuffled: number[];
+  /** Per pair: r_same / r_shuffled. */
+  ratio: number[];
+  /** Per pair: the same two means for the halves' closed-form Gaussian samples x_GA, x_GB. */
+  rmseGaussianSamples: number[];
+  rmseGaussianShuffled: number[];
+  /** Per pair: mean RMSE(x_A[i], x_GA[i]) and RMSE(x_B[i], x_GB[i]). */
+  rmseAToGA: number[];
+  rmseBToGB: number[];
+  /** Per pair and sample: RMSE(x_A[i], x_B[i]), RMSE(x_A[i], x_B[(i+1) mod k]), RMSE(x_GA[i], x_GB[i]). */
+  perSampleSame: number[][];
+  perSampleShuffled: number[][];
+  perSampleGaussian: number[][];
+  /** Per pair: GL (eq. 14) of A's samples against half A and half B; of B's against half B and half A. */
+  glA: number[];
+  glAToB: number[];
+  glB: number[];
+  glBToA: number[];
+  /** Per pair: GL of the Gaussian samples against their own half. */
+  glGaussianA: number[];
+  glGaussianB: number[];
+  /** Per pair: GL_ref of real held-out images against half A. */
+  glRef: number[];
+  /** Per pair: RMSE between the halves' means μ_A, μ_B. */
+  meanRmse: number[];
+  /** Per pair: ‖Σ_A − Σ_B‖_F / ‖Σ_A‖_F. */
+  covRelFrobenius: number[];
+};
 
 /** What C9 measures for one pair of models (halves A and B of 2N training images). */
 interface _PairMeasurement {
@@ -232,6 +271,29 @@ export async function runC9(args: string[]): Promise<Result> {
       };
     })
   );
+  const metrics: C9Metrics = {
+    ns,
+    params: models.map((x) => unetParamCount(x.a.spec.net)),
+    rSame,
+    rShuffled,
+    ratio,
+    rmseGaussianSamples,
+    rmseGaussianShuffled,
+    rmseAToGA,
+    rmseBToGB,
+    perSampleSame: pm.map((m) => m.same),
+    perSampleShuffled: pm.map((m) => m.shuffled),
+    perSampleGaussian: pm.map((m) => m.gaussianSame),
+    glA: pm.map((m) => m.glA),
+    glAToB: pm.map((m) => m.glAToB),
+    glB: pm.map((m) => m.glB),
+    glBToA: pm.map((m) => m.glBToA),
+    glGaussianA: pm.map((m) => m.glGaussianA),
+    glGaussianB: pm.map((m) => m.glGaussianB),
+    glRef: pm.map((m) => m.glRef),
+    meanRmse: pm.map((m) => m.meanRmse),
+    covRelFrobenius: pm.map((m) => m.covRelFrobenius),
+  };
   const { result } = await finishExperiment(ctx, {
     title: "Models trained on disjoint halves generate nearly the same image from the same noise",
     config: {
@@ -243,29 +305,7 @@ export async function runC9(args: string[]): Promise<Result> {
       models: modelRows,
     },
     seeds: { training: zoo.seed, trainingHalfB: zoo.seed + C9_SEED_OFFSET, samples: ZOO_SEEDS.samples },
-    metrics: {
-      ns,
-      params: models.map((x) => unetParamCount(x.a.spec.net)),
-      rSame,
-      rShuffled,
-      ratio,
-      rmseGaussianSamples,
-      rmseGaussianShuffled,
-      rmseAToGA,
-      rmseBToGB,
-      perSampleSame: pm.map((m) => m.same),
-      perSampleShuffled: pm.map((m) => m.shuffled),
-      perSampleGaussian: pm.map((m) => m.gaussianSame),
-      glA: pm.map((m) => m.glA),
-      glAToB: pm.map((m) => m.glAToB),
-      glB: pm.map((m) => m.glB),
-      glBToA: pm.map((m) => m.glBToA),
-      glGaussianA: pm.map((m) => m.glGaussianA),
-      glGaussianB: pm.map((m) => m.glGaussianB),
-      glRef: pm.map((m) => m.glRef),
-      meanRmse: pm.map((m) => m.meanRmse),
-      covRelFrobenius: pm.map((m) => m.covRelFrobenius),
-    },
+    metrics,
     paper: {
       reported: "Visual grids: models trained on two disjoint halves of FFHQ 64×64 (2 × 35000 images, " +
         "128 base channels) generate nearly the same image from the same noise, close to the samples of " +
@@ -375,25 +415,17 @@ function _mean(v: readonly number[]): number {
   return v.reduce((s, x) => s + x, 0) / v.length;
 }
 
+/** The C9 metrics of a result, typed (the shape {@link runC9} writes; the seed mean over several seeds). */
+export function c9Metrics(r: Result): C9Metrics {
+  return claimMetricsOf<C9Metrics>(r, "C9");
+}
+
 /**
  * PAPER.md's table of a C9 result: per pair N, r_same, r_shuffled and their ratio, the distance of the
  * halves' Gaussian samples, the networks' distance to their Gaussian's samples, and the GL values (eq. 14).
  */
 export function c9Table(r: Result): string {
-  const m = r.metrics as {
-    ns: number[];
-    rSame: number[];
-    rShuffled: number[];
-    ratio: number[];
-    rmseGaussianSamples: number[];
-    rmseAToGA: number[];
-    rmseBToGB: number[];
-    glA: number[];
-    glAToB: number[];
-    glB: number[];
-    glGaussianA: number[];
-    glRef: number[];
-  };
+  const m = c9Metrics(r);
   return [
     "| N per half | r_same | r_shuffled | r_same / r_shuffled | RMSE(x_GA, x_GB) | RMSE(x_A, x_GA) | " +
     "RMSE(x_B, x_GB) | GL(A; half A) | GL(A; half B) | GL(B; half B) | GL(G_A) | GL_ref |",
@@ -412,7 +444,7 @@ if (import.meta.main) await runMain("c9", () => runSeeded(runC9, Deno.args));
 
 /** Row labels of `c9_samples.png` (A, B and their Gaussians, generalising pair then memorising), for PAPER.md. */
 export function c9GridLabels(r: Result): GridLabels {
-  const ns = r.metrics.ns as number[];
+  const ns = c9Metrics(r).ns;
   return {
     rows: ns.flatMap((n) => [`x_A (2 × ${n})`, `x_B (2 × ${n})`, `x_GA (2 × ${n})`, `x_GB (2 × ${n})`]),
     title: "one column per initial noise; x_GA, x_GB: closed-form Gaussian samples",

@@ -7,18 +7,18 @@
 import type { Result } from "../lib/results/schema.ts";
 import { runSeeded } from "./_harness.ts";
 import type { GridLabels } from "../lib/results/figures.ts";
-import { metricsOf, perSeedMetricsOf } from "../lib/results/seeds.ts";
-import { c1Table, runC1 } from "./c1_linearity.ts";
-import { c2Table, runC2 } from "./c2_linear_distillation.ts";
-import { c3Table, runC3 } from "./c3_linear_gaussian.ts";
-import { c4GridLabels, c4Table, runC4 } from "./c4_sample_grids.ts";
-import { c5Table, runC5 } from "./c5_regimes.ts";
-import { c9GridLabels, c9Table, runC9 } from "./c9_disjoint_halves.ts";
-import { c10Table, runC10 } from "./c10_theorem1.ts";
-import { c6GridLabels, c6Table, runC6 } from "./c6_dataset_size.ts";
-import { c7GridLabels, c7Table, runC7 } from "./c7_capacity.ts";
-import { c8GridLabels, c8Table, runC8 } from "./c8_training_time.ts";
-import { c11Table, runC11 } from "./c11_closed_form.ts";
+import { perSeedMetricsOf } from "../lib/results/seeds.ts";
+import { c1Metrics, c1Table, runC1 } from "./c1_linearity.ts";
+import { c2Metrics, c2Table, runC2 } from "./c2_linear_distillation.ts";
+import { c3Metrics, c3Table, runC3 } from "./c3_linear_gaussian.ts";
+import { c4GridLabels, c4Metrics, c4Table, runC4 } from "./c4_sample_grids.ts";
+import { c5Metrics, c5Table, runC5 } from "./c5_regimes.ts";
+import { c9GridLabels, c9Metrics, c9Table, runC9 } from "./c9_disjoint_halves.ts";
+import { c10Metrics, c10Table, runC10 } from "./c10_theorem1.ts";
+import { c6GridLabels, c6Metrics, c6Table, runC6 } from "./c6_dataset_size.ts";
+import { c7GridLabels, c7Metrics, c7Table, runC7 } from "./c7_capacity.ts";
+import { c8GridLabels, c8Metrics, c8Table, runC8 } from "./c8_training_time.ts";
+import { c11Metrics, c11Table, runC11 } from "./c11_closed_form.ts";
 
 /** One claim. */
 export interface Claim {
@@ -50,9 +50,6 @@ export interface Claim {
 
 /** A number with 3 significant digits, for the opening table. */
 const _f = (x: number) => String(Number(x.toPrecision(3)));
-/** An array-valued metric. */
-/** A metric of a result; a result over several seeds gives its seed mean (lib/results/seeds.ts). */
-const _a = (r: Result, key: string) => metricsOf(r)[key] as number[];
 /** Labels from `labels` for the one PNG grid of a claim, named `<claim>_samples.png`. */
 const _grid = (labels: (r: Result) => GridLabels) => (r: Result, path: string) =>
   path.split("/").at(-1) === `${r.claim.toLowerCase()}_samples.png` ? labels(r) : undefined;
@@ -72,7 +69,7 @@ export const CLAIMS: readonly Claim[] = [
     short: "linearity rises with N",
     paperNumber: "LS rises with N; > 0.96",
     ours: (r) => {
-      const [b, ns] = [_a(r, "bandCentred"), _a(r, "ns")];
+      const { bandCentred: b, ns } = c1Metrics(r);
       return `centred LS ${_f(b[0])} → ${_f(b.at(-1)!)} (N ${ns[0]} → ${ns.at(-1)})`;
     },
   },
@@ -88,7 +85,7 @@ export const CLAIMS: readonly Claim[] = [
     short: "D_L ≈ D_θ at low and high σ",
     paperNumber: "RMSE(D_L, D_θ) < 0.05 at σ ≤ 0.1, ≥ 20",
     ours: (r) => {
-      const [e, s] = [_a(r, "rmseLinearToNet"), _a(r, "sigmas")];
+      const { rmseLinearToNet: e, sigmas: s } = c2Metrics(r);
       const max = (keep: (x: number) => boolean) => Math.max(...e.filter((_, i) => keep(s[i])));
       return `${_f(max((x) => x <= 0.1))} at σ ≤ 0.1; ${_f(max((x) => x > 0.1 && x <= 4))} at σ ∈ [0.1, 4]`;
     },
@@ -106,7 +103,7 @@ export const CLAIMS: readonly Claim[] = [
     short: "D_L ≈ D_G",
     paperNumber: "RMSE(D_L, D_G) < 0.05 at all σ; NMSE < 0.2",
     ours: (r) => {
-      const [e, w] = [_a(r, "rmseLinearToGaussian"), _a(r, "nmseToWiener")];
+      const { rmseLinearToGaussian: e, nmseToWiener: w } = c3Metrics(r);
       return `RMSE < 0.05 at ${e.filter((x) => x < 0.05).length}/${e.length} σ; NMSE < 0.2 at ${
         w.filter((x) => x < 0.2).length
       }/${w.length}`;
@@ -123,7 +120,7 @@ export const CLAIMS: readonly Claim[] = [
     short: "samples share D_θ's structure",
     paperNumber: "image grids alike",
     ours: (r) => {
-      const q = _a(r, "ratio");
+      const q = c4Metrics(r).ratio;
       return `same/other-noise RMSE: D_L ${_f(q[0])}, D_G ${_f(q[1])}, D_M ${_f(q[2])}`;
     },
     gridLabels: _grid(c4GridLabels),
@@ -142,7 +139,7 @@ export const CLAIMS: readonly Claim[] = [
     paperNumber: "D_L departs from D_G only when memorising",
     ours: (r) => {
       // v3 on: ρ = RMSE(D_L, D_G) / D_M's own (the criterion's number); v1–v2 results have no ρ.
-      const [b, ns, rho] = [_a(r, "band"), _a(r, "ns"), _a(r, "rho")];
+      const { band: b, ns, rho } = c5Metrics(r);
       return rho
         ? `ρ ${_f(rho[0])} (N ${ns[0]}) → ${_f(rho.at(-1)!)} (N ${ns.at(-1)})`
         : `RMSE(D_L, D_G) ${_f(b[0])} (N ${ns[0]}) vs ${_f(b.at(-1)!)} (N ${ns.at(-1)})`;
@@ -161,7 +158,7 @@ export const CLAIMS: readonly Claim[] = [
     short: "more data → closer to D_G",
     paperNumber: "RMSE(D_θ, D_G) falls with N",
     ours: (r) => {
-      const [b, ns] = [_a(r, "bandToGaussian"), _a(r, "ns")];
+      const { bandToGaussian: b, ns } = c6Metrics(r);
       return `${_f(b[0])} → ${_f(b.at(-1)!)} (N ${ns[0]} → ${ns.at(-1)})`;
     },
     gridLabels: _grid(c6GridLabels),
@@ -179,7 +176,7 @@ export const CLAIMS: readonly Claim[] = [
     short: "less capacity → closer to D_G",
     paperNumber: "RMSE(D_θ, D_G) falls as C shrinks",
     ours: (r) => {
-      const [b, cs] = [_a(r, "criterionToGaussian"), _a(r, "capacities")];
+      const { criterionToGaussian: b, capacities: cs } = c7Metrics(r);
       return `${_f(b[0])} (C ${cs[0]}) → ${_f(b.at(-1)!)} (C ${cs.at(-1)})`;
     },
     gridLabels: _grid(c7GridLabels),
@@ -197,7 +194,7 @@ export const CLAIMS: readonly Claim[] = [
     paperNumber: "min. near epoch 841, then rises",
     ours: (r) => {
       const steps = perSeedMetricsOf(r).map((m) => m.minimumStep).join("/");
-      return `min. at step ${steps}, then +${_f(100 * (metricsOf(r).rise as number))}%`;
+      return `min. at step ${steps}, then +${_f(100 * c8Metrics(r).rise)}%`;
     },
     gridLabels: _grid(c8GridLabels),
   },
@@ -214,7 +211,7 @@ export const CLAIMS: readonly Claim[] = [
     short: "disjoint halves, same samples",
     paperNumber: "samples nearly identical (2 × 35000)",
     ours: (r) => {
-      const [q, ns] = [_a(r, "ratio"), _a(r, "ns")];
+      const { ratio: q, ns } = c9Metrics(r);
       return `same/other-noise RMSE ${ns.map((n, i) => `${_f(q[i])} (2 × ${n})`).join(", ")}`;
     },
     gridLabels: _grid(c9GridLabels),
@@ -231,7 +228,7 @@ export const CLAIMS: readonly Claim[] = [
     short: "Theorem 1: optimal linear = D_G",
     paperNumber: "exact",
     ours: (r) => {
-      const k = _a(r, "lsSlope"), t = _a(r, "trajectoryRmse");
+      const { lsSlope: k, trajectoryRmse: t } = c10Metrics(r);
       return `exact-fit RMSE to D_G ∝ K^${_f(k.reduce((a, b) => a + b, 0) / k.length)}; Heun vs closed form ${
         t.at(-1)!.toExponential(1)
       }`;
@@ -253,7 +250,7 @@ export const CLAIMS: readonly Claim[] = [
     short: "beyond: which closed form explains D_θ",
     paperNumber: "ELS median r² 0.94 (Kamb & Ganguli)",
     ours: (r) => {
-      const v = [..._a(r, "elsMedianR2")].sort((a, b) => a - b);
+      const v = [...c11Metrics(r).elsMedianR2].sort((a, b) => a - b);
       return `ELS median r² ${_f(v[0])} … ${_f(v.at(-1)!)} over ${v.length} models`;
     },
   },

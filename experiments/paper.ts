@@ -17,6 +17,7 @@ import { readResult, writeFileAtomic } from "../lib/results/io.ts";
 import type { Result } from "../lib/results/schema.ts";
 import { type Claim, CLAIMS } from "./claims.ts";
 import { metricsOf } from "../lib/results/seeds.ts";
+import { c8Metrics } from "./c8_training_time.ts";
 import { verdictCell, verdictPhrase } from "../lib/results/verdict.ts";
 import { changesSection, limitationsSection } from "./_paper_changes.ts";
 import { labelledGridSvg } from "../lib/results/figures.ts";
@@ -71,7 +72,7 @@ export function scaleTable(results: Result[]): string {
     const c7 = results.find((x) => x.claim === "C7" && x.profile === r.profile && x.dataset === r.dataset);
     const c8 = results.find((x) => x.claim === "C8" && x.profile === r.profile && x.dataset === r.dataset);
     const caps = c7 ? (c7.config.c7 as { capacities: number[] }).capacities.join(", ") : "—";
-    const snaps = c8 ? (metricsOf(c8) as { steps?: number[] }).steps?.join(", ") ?? "—" : "—";
+    const snaps = c8 ? c8Metrics(c8).steps.join(", ") : "—";
     const z4 = z as typeof z & { converge?: { minSteps: number } };
     const steps = z4.converge
       ? `${z4.converge.minSteps} … ${z.steps} by the convergence rule (${z.batchSize})`

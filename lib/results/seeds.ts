@@ -89,6 +89,29 @@ export function metricsOf(r: { metrics: { [key: string]: NumericTree } }): { [ke
   return _seeded(r.metrics) ? r.metrics.mean as { [key: string]: NumericTree } : r.metrics;
 }
 
+/**
+ * One claim's metrics of a result, typed as the claim's metrics type `T` (the shape its experiment writes):
+ * {@link metricsOf}, so the seed mean for a result over several seeds. Checks that `r` is a result of
+ * `claim` and throws an Error naming the result (its `id` where it has one) when not.
+ * @example
+ * ```ts
+ * type C8Metrics = { steps: number[]; rise: number };
+ * const m = claimMetricsOf<C8Metrics>(result, "C8");
+ * // m.rise: the seed mean of the seeds' `rise` for a seeded result, else the result's own
+ * ```
+ */
+export function claimMetricsOf<T>(
+  r: { claim: string; id?: string; metrics: { [key: string]: NumericTree } },
+  claim: string,
+): T {
+  if (r.claim !== claim) {
+    throw new Error(
+      `lib/results/seeds.ts claimMetricsOf: ${r.id ?? "the result"} is a ${r.claim} result, not ${claim}`,
+    );
+  }
+  return metricsOf(r) as unknown as T;
+}
+
 /** Each seed's metrics of a result over several seeds, else the result's own metrics as the one entry. */
 export function perSeedMetricsOf(
   r: { metrics: { [key: string]: NumericTree } },

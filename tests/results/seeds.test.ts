@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { meanTree, sdTree, seedMetrics } from "../../lib/results/seeds.ts";
+import { claimMetricsOf, meanTree, sdTree, seedMetrics } from "../../lib/results/seeds.ts";
 import { combineVerdicts, verdictCell, verdictWord } from "../../lib/results/verdict.ts";
 
 Deno.test("seed metrics: elementwise mean, sample sd, min and max over trees of one shape", () => {
@@ -30,4 +30,20 @@ Deno.test("verdicts over seeds: the common verdict, else inconclusive", () => {
   assert.throws(() => combineVerdicts([]), /no verdicts/);
   assert.equal(verdictWord(false), "does not hold");
   assert.equal(verdictCell("inconclusive"), "inconclusive");
+});
+
+Deno.test("claim metrics: a seeded result's seed mean, a plain one's own, another claim's an error", () => {
+  type M = { ratio: number; ns: number[] };
+  const seeded = {
+    claim: "C9",
+    id: "C9/ci/mnist",
+    metrics: seedMetrics([{ ratio: 0.2, ns: [4] }, { ratio: 0.4, ns: [4] }]),
+  };
+  const m = claimMetricsOf<M>(seeded, "C9");
+  assert.ok(Math.abs(m.ratio - 0.3) < 1e-12);
+  assert.deepEqual(m.ns, [4]);
+  const plain = { claim: "C10", metrics: { ratio: 0.5, ns: [1, 2] } };
+  assert.deepEqual(claimMetricsOf<M>(plain, "C10"), { ratio: 0.5, ns: [1, 2] });
+  assert.throws(() => claimMetricsOf<M>(seeded, "C8"), /C9\/ci\/mnist is a C9 result, not C8/);
+  assert.throws(() => claimMetricsOf<M>(plain, "C8"), /is a C10 result, not C8/);
 });
