@@ -272,7 +272,7 @@ export function wasmSimdAvailable(): boolean {
   return _kernel() !== null;
 }
 
-/** Why the kernel is unavailable ("" when it is available or not tried). */
+/** Why the kernel, or its fma build, did not load ("" when the fma build loaded or none was tried). */
 export function wasmSimdError(): string {
   return _why;
 }
