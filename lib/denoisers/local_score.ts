@@ -80,17 +80,12 @@ export function localScoreAll(
       const up = i * W1 + 1, here = up + W1;
       for (let j = 0; j < w; j++) {
         const b = (i * w + j) * c;
-        if (c === 1) {
-          const t = xq[b] - y[b];
-          rowSum += t * t;
-        } else {
-          let s = 0;
-          for (let ch = 0; ch < c; ch++) {
-            const t = xq[b + ch] - y[b + ch];
-            s += t * t;
-          }
-          rowSum += s;
+        let s = 0;
+        for (let ch = 0; ch < c; ch++) {
+          const t = xq[b + ch] - y[b + ch];
+          s += t * t;
         }
+        rowSum += s;
         sat[here + j] = sat[up + j] + rowSum;
       }
     }
@@ -108,7 +103,7 @@ export function localScoreAll(
     best.fill(Infinity);
     sum.fill(0);
     // One pass, online softmax: weights relative to the nearest patch so far, rescaled when it changes.
-    // (σ = 0 only tracks the nearest patch; one channel, the common case, skips the channel loops.)
+    // (σ = 0 only tracks the nearest patch.)
     for (let n = 0; n < train.n; n++) {
       distances(xq, n);
       const yo = n * d;
@@ -123,12 +118,12 @@ export function localScoreAll(
               best[t] = dist[t];
             }
           }
-        } else if (c === 1) {
-          const qb = q * d;
+        } else {
           for (let p = 0; p < npx; p++) {
             const t = t0 + p;
             const dd = dist[t];
             const bt = best[t];
+            const ob = q * d + p * c;
             let wgt: number;
             if (dd < bt) {
               arg[t] = n;
@@ -136,36 +131,12 @@ export function localScoreAll(
                 const e = (dd - bt) * inv2s2;
                 const scale = e < EXP_UNDERFLOW ? 0 : Math.exp(e);
                 sum[t] *= scale;
-                o[qb + p] *= scale;
-              }
-              best[t] = dd;
-              wgt = 1;
-            } else {
-              const e = (bt - dd) * inv2s2;
-              if (e < EXP_UNDERFLOW) continue;
-              wgt = Math.exp(e);
-            }
-            sum[t] += wgt;
-            o[qb + p] += wgt * train.data[yo + p];
-          }
-        } else {
-          for (let p = 0; p < npx; p++) {
-            const t = t0 + p;
-            const dd = dist[t];
-            const ob = q * d + p * c;
-            let wgt: number;
-            if (dd < best[t]) {
-              arg[t] = n;
-              if (sum[t] > 0) {
-                const e = (dd - best[t]) * inv2s2;
-                const scale = e < EXP_UNDERFLOW ? 0 : Math.exp(e);
-                sum[t] *= scale;
                 for (let ch = 0; ch < c; ch++) o[ob + ch] *= scale;
               }
               best[t] = dd;
               wgt = 1;
             } else {
-              const e = (best[t] - dd) * inv2s2;
+              const e = (bt - dd) * inv2s2;
               if (e < EXP_UNDERFLOW) continue;
               wgt = Math.exp(e);
             }
