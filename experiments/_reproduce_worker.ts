@@ -24,7 +24,6 @@ self.onmessage = async (e: MessageEvent<ReproduceJob>) => {
   try {
     setWasmThreads(1);
     quietBlasNotices(); // the parent printed them once for the run
-
     for (const id of e.data.claims) await getClaim(id).run(e.data.args);
     self.postMessage({ ok: true });
   } catch (err) {

@@ -85,16 +85,13 @@ export async function scoreDifference(
   sigma: number,
   opts: ScoreDifferenceOptions,
 ): Promise<ScoreDifference> {
-  const x = noisyProbes(probes, sigma, opts.seed);
-  const o1 = await applyDenoiser(d1, x, sigma, opts.batchSize);
-  const o2 = await applyDenoiser(d2, x, sigma, opts.batchSize);
-  return scoreDifferenceFromOutputs(o1, o2, { perImage: opts.perImage });
+  return (await scoreDifferenceTo(d2, probes, sigma, opts))(d1);
 }
 
 /**
  * {@link scoreDifference} against one fixed `reference` on the same noisy probes, for many denoisers in
- * turn (e.g. one per training epoch): the noisy probes and the reference's outputs are computed once. The
- * returned function gives what `scoreDifference(d, reference, probes, sigma, opts)` gives, bit for bit.
+ * turn (e.g. one per training epoch): the noisy probes and the reference's outputs are computed once.
+ * `scoreDifference(d, reference, probes, sigma, opts)` is one call of the returned function.
  *
  * @example
  * ```ts

@@ -65,19 +65,21 @@ Deno.test("scoreDifferenceFromOutputs checks shapes", () => {
   assert.throws(() => scoreDifferenceFromOutputs(batch(0, 3), batch(0, 3)), /no images/);
 });
 
-Deno.test("scoreDifferenceTo gives scoreDifference's numbers bit for bit, calling the reference once", async () => {
+Deno.test("scoreDifferenceTo: eq. 10 on the same noisy probes for each denoiser, calling the reference once", async () => {
   const probes = batch(5, 3, Float64Array.from({ length: 15 }, (_, i) => Math.sin(i)));
   let calls = 0;
+  const half = (x: Batch) => batch(x.n, x.d, x.data.map((v) => 0.5 * v + 0.1));
   const reference: Denoiser = (x) => {
     calls++;
-    return batch(x.n, x.d, x.data.map((v) => 0.5 * v + 0.1));
+    return half(x);
   };
   const opts = { seed: 42, perImage: true };
   const to = await scoreDifferenceTo(reference, probes, 0.7, opts);
+  const x = noisyProbes(probes, 0.7, 42);
   for (const scale of [0.2, 0.9]) {
-    const d: Denoiser = (x) => batch(x.n, x.d, x.data.map((v) => scale * v));
-    const want = await scoreDifference(d, reference, probes, 0.7, opts);
-    assert.deepEqual(await to(d), want);
+    const scaled = (b: Batch) => batch(b.n, b.d, b.data.map((v) => scale * v));
+    assert.deepEqual(await to(scaled), scoreDifferenceFromOutputs(scaled(x), half(x), { perImage: true }));
+    assert.deepEqual(await scoreDifference(scaled, reference, probes, 0.7, opts), await to(scaled));
   }
   assert.equal(calls, 1 + 2, "once for scoreDifferenceTo, once per scoreDifference call");
 });
