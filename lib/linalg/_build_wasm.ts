@@ -8,6 +8,7 @@
  * @module
  */
 import wabtInit from "wabt";
+import { encodeBase64 } from "../kernels/wasm/_base64.ts";
 
 /** Path of the kernel's source, next to this file. */
 export const WAT_URL: URL = new URL("./gemm_simd.wat", import.meta.url);
@@ -43,9 +44,7 @@ export async function buildWasm(wat: string): Promise<Uint8Array<ArrayBuffer>> {
 }
 
 function _base64Lines(bytes: Uint8Array): string[] {
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  const b64 = btoa(bin);
+  const b64 = encodeBase64(bytes);
   const lines: string[] = [];
   for (let i = 0; i < b64.length; i += 96) lines.push(`  "${b64.slice(i, i + 96)}",`);
   return lines;

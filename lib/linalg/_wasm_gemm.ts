@@ -7,6 +7,7 @@
  * @module
  */
 import { GEMM_SIMD_STRICT_WASM_BASE64, GEMM_SIMD_WASM_BASE64 } from "./_gemm_simd_wasm.ts";
+import { decodeBase64 } from "../kernels/wasm/_base64.ts";
 
 /**
  * The kernel's two builds (lib/linalg/gemm_simd.wat): `"fma"` multiply-adds with relaxed SIMD's
@@ -43,13 +44,6 @@ let _module: WebAssembly.Module | null = null;
 let _want: WasmKernel = "fma";
 let _loaded: WasmKernel | null = null;
 
-function _compile(b64: string): WebAssembly.Module {
-  const bin = atob(b64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new WebAssembly.Module(bytes);
-}
-
 function _kernel(): _Kernel | null {
   if (_state !== undefined) return _state;
   // The fma build first when asked for; the strict one where relaxed SIMD does not compile.
@@ -57,7 +51,9 @@ function _kernel(): _Kernel | null {
   const why: string[] = [];
   for (const kind of order) {
     try {
-      _module = _compile(kind === "fma" ? GEMM_SIMD_WASM_BASE64 : GEMM_SIMD_STRICT_WASM_BASE64);
+      _module = new WebAssembly.Module(
+        decodeBase64(kind === "fma" ? GEMM_SIMD_WASM_BASE64 : GEMM_SIMD_STRICT_WASM_BASE64),
+      );
       const memory = new WebAssembly.Memory({ initial: 1, maximum: 32768, shared: true });
       const inst = new WebAssembly.Instance(_module, { env: { memory } });
       _state = { memory, gemm: inst.exports.gemm as _GemmExport };

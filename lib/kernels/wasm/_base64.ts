@@ -14,7 +14,7 @@ export function encodeBase64(bytes: Uint8Array): string {
 }
 
 /** Base64 → bytes (throws on characters outside the alphabet). */
-export function decodeBase64(b64: string): Uint8Array {
+export function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   const s = atob(b64);
   const out = new Uint8Array(s.length);
   for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);

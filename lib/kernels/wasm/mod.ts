@@ -90,7 +90,7 @@ export function wasmSimdKernels(backend: object): WasmSimdKernels | null {
   const memory = (backend as _AnyBackend).wasm?.asm?.memory;
   if (memory instanceof WebAssembly.Memory) {
     try {
-      _module ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64) as BufferSource);
+      _module ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
       const ex = new WebAssembly.Instance(_module, { env: { memory } }).exports as Record<
         string,
         CallableFunction
