@@ -6,10 +6,16 @@
  * path is fast SIMD). GroupNorm's (x − μ)·r on [n, hw, g, c/g] against [n, 1, g, 1] runs 3× faster
  * this way; bias adds and the gradients' scalings also broadcast.
  *
+ * On wasm the loops run as a WebAssembly SIMD kernel (lib/kernels/wasm/, `bcast*`: the same four loops,
+ * four floats per instruction, the same bits); the JavaScript loops serve cpu and `HG_WASM_SIMD=0`.
+ * The U-Net's embedding add [n, h, w, c] + [n, 1, 1, c] takes 0.3 ms instead of 1.35 ms at n = 256,
+ * 16 × 16 × 8 (this machine, one thread).
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { withOps } from "./backend_ops.ts";
+import { heapOffset, wasmSimdKernels } from "./wasm/mod.ts";
 
 const _OPS = [tf.Add, tf.Sub, tf.Multiply, tf.RealDiv];
 
@@ -230,7 +236,17 @@ export function broadcastBinaryConfig(kernelName: string, backendName: string): 
           return ops.keep(ops.run(kernelName, { a, b }, attrs));
         }
         const out = ops.keep(ops.alloc(outShape));
-        if (tf.util.sizeFromShape(outShape) > 0) {
+        const simd = backendName === "wasm" ? wasmSimdKernels(backend) : null;
+        if (tf.util.sizeFromShape(outShape) === 0) return out;
+        if (simd !== null) {
+          simd.broadcastBinary(
+            op,
+            heapOffset(backend, a),
+            heapOffset(backend, b),
+            heapOffset(backend, out),
+            loops,
+          );
+        } else {
           broadcastBinary(op, ops.view(a), ops.view(b), ops.view(out), loops);
         }
         return out;

@@ -16,6 +16,7 @@ import {
 import { blasLoaded } from "../../lib/linalg/blas.ts";
 import { registerTrainingGradients } from "../../lib/training/gradients.ts";
 import { Rng } from "../../lib/rng.ts";
+import { wasmSimdKernels } from "../../lib/kernels/wasm/mod.ts";
 
 /** Relative error bound: max |a − b| / max |b| (float32, different summation orders). */
 const TOL = 1e-5;
@@ -252,7 +253,7 @@ Deno.test("kernels: transposed BatchMatMul (portable and BLAS) matches cpu, with
   }
 });
 
-Deno.test("kernels: Sum, Mean, SplitV, Concat and broadcasting binary ops match cpu", async () => {
+Deno.test("kernels: Sum, Mean, SplitV, Concat and broadcasting binary ops match cpu (SIMD and JavaScript paths bit for bit)", async () => {
   const rng = new Rng(5);
   const shape = [2, 3, 4, 5];
   const x = _rand(rng, 2 * 3 * 4 * 5);
@@ -269,6 +270,8 @@ Deno.test("kernels: Sum, Mean, SplitV, Concat and broadcasting binary ops match 
     [[2, 1, 2, 1, 2, 1], [1, 2, 1, 2, 1, 2]],
     [[64, 40], [40]],
     [[3, 50, 2, 4], [3, 1, 2, 1]],
+    [[3, 4, 4, 8], [3, 1, 1, 8]], // the U-Net's embedding add
+    [[3, 4, 4, 6], [3, 1, 1, 6]], // … with a scalar tail
   ];
   const operands = pairs.map((
     [sa, sb],
@@ -293,6 +296,7 @@ Deno.test("kernels: Sum, Mean, SplitV, Concat and broadcasting binary ops match 
         tf.concat([t, u], 3),
         tf.concat([t, u, t], 1),
         tf.concat([t, u], 0),
+        tf.concat([tf.reshape(t, [2, 3, 2, 10]), tf.reshape(u, [2, 3, 2, 10])], 3), // runs of 10: SIMD and a tail
       ];
       pairs.forEach(([sa, sb], i) => {
         const a = tf.tensor(operands[i][0], sa);
@@ -315,6 +319,21 @@ Deno.test("kernels: Sum, Mean, SplitV, Concat and broadcasting binary ops match 
     assert.deepEqual(g.shape, want[i].shape, `output ${i} shape`);
     const e = _relErr(g.data, want[i].data);
     assert.ok(e <= TOL, `output ${i}: relative error ${e}`);
+  });
+  // The WebAssembly SIMD loops (lib/kernels/wasm/) and the JavaScript ones give the same bits.
+  assert.notEqual(wasmSimdKernels(tf.backend()), null, "SIMD kernels instantiate");
+  Deno.env.set("HG_WASM_SIMD", "0");
+  let js: { shape: number[]; data: Float32Array }[];
+  try {
+    js = run();
+  } finally {
+    Deno.env.delete("HG_WASM_SIMD");
+  }
+  got.forEach((g, i) => {
+    const a = new Uint32Array(g.data.buffer, g.data.byteOffset, g.data.length);
+    const b = new Uint32Array(js[i].data.buffer, js[i].data.byteOffset, js[i].data.length);
+    const k = a.findIndex((v, q) => v !== b[q]);
+    assert.equal(k, -1, `output ${i}: SIMD and JavaScript differ first at element ${k}`);
   });
   // Identity shares the buffer: a clone outlives its source and keeps the values.
   const src = tf.tensor1d([1, 2, 3]);

@@ -56,6 +56,13 @@ export interface WasmSimdKernels {
   ): void;
   /** Backward pass 2, in place on du. */
   gnGrad2(x: number, du: number, mu: number, r: number, su: number, sux: number, hw: number, c: number): void;
+  /**
+   * out = a ∘ b over four loops (lib/kernels/broadcast_binary.ts `broadcastLoops`): `op` indexes
+   * Add, Sub, Multiply, RealDiv; byte offsets; sizes and element strides as [d, a strides, b strides].
+   */
+  broadcastBinary(op: number, a: number, b: number, out: number, loops: number[][]): void;
+  /** For i < blocks: `len` floats from src + i·srcStride to dst + i·dstStride (byte offsets, element strides). */
+  copyRuns(src: number, srcStride: number, dst: number, dstStride: number, blocks: number, len: number): void;
 }
 
 /** Byte offset of a tensor's data on tfjs-backend-wasm's heap. */
@@ -96,8 +103,28 @@ export function wasmSimdKernels(backend: object): WasmSimdKernels | null {
         CallableFunction
       >;
       const adamEma = ex.adamEma;
-      const gn = ex as unknown as Omit<WasmSimdKernels, "adamEma">;
+      const gn = ex as unknown as Omit<WasmSimdKernels, "adamEma" | "broadcastBinary">;
+      const bcast = [ex.bcastAdd, ex.bcastSub, ex.bcastMul, ex.bcastDiv];
       k = {
+        broadcastBinary: (op, a, b, out, [d, sa, sb]) =>
+          bcast[op](
+            a,
+            b,
+            out,
+            d[0],
+            d[1],
+            d[2],
+            d[3],
+            sa[0],
+            sa[1],
+            sa[2],
+            sa[3],
+            sb[0],
+            sb[1],
+            sb[2],
+            sb[3],
+          ),
+        copyRuns: gn.copyRuns,
         gnSums: gn.gnSums,
         gnSqDev: gn.gnSqDev,
         gnAffine: gn.gnAffine,

@@ -83,64 +83,69 @@ function st2(ptr: usize, a: v128): void {
   v128.store64_lane(ptr, f32x4.demote_f64x2_zero(a), 0);
 }
 
-/** acc[j] = Σ_p x[p, j] (float64, pixel order). */
+/**
+ * acc[j] = Σ_p x[p, j] (float64, pixel order). Two channels at a time, each pair's sums kept in a
+ * register over the pixels (channels innermost in memory, so the loads are strided).
+ */
 export function gnSums(x: usize, acc: usize, hw: i32, c: i32): void {
   const c2 = c & ~1;
-  const zero = f64x2.splat(0);
-  for (let j = 0; j < c2; j += 2) v128.store(acc + ((<usize>j) << 3), zero);
-  if (c2 < c) store<f64>(acc + ((<usize>c2) << 3), 0);
-  let px = x;
-  for (let p = 0; p < hw; p++) {
-    for (let j = 0; j < c2; j += 2) {
-      const a = acc + ((<usize>j) << 3);
-      v128.store(a, f64x2.add(v128.load(a), ld2(px + ((<usize>j) << 2))));
-    }
-    if (c2 < c) {
-      const a = acc + ((<usize>c2) << 3);
-      store<f64>(a, load<f64>(a) + <f64>load<f32>(px + ((<usize>c2) << 2)));
-    }
-    px += (<usize>c) << 2;
+  const rowBytes = (<usize>c) << 2;
+  const end = x + (<usize>hw) * rowBytes;
+  for (let j = 0; j < c2; j += 2) {
+    let s = f64x2.splat(0);
+    for (let px = x + ((<usize>j) << 2); px < end; px += rowBytes) s = f64x2.add(s, ld2(px));
+    v128.store(acc + ((<usize>j) << 3), s);
+  }
+  if (c2 < c) {
+    let s: f64 = 0;
+    for (let px = x + ((<usize>c2) << 2); px < end; px += rowBytes) s += <f64>load<f32>(px);
+    store<f64>(acc + ((<usize>c2) << 3), s);
   }
 }
 
-/** acc[j] = Σ_p (x[p, j] − mean[j])² (float64, pixel order). */
+/** acc[j] = Σ_p (x[p, j] − mean[j])² (float64, pixel order; registers as in {@link gnSums}). */
 export function gnSqDev(x: usize, mean: usize, acc: usize, hw: i32, c: i32): void {
   const c2 = c & ~1;
-  const zero = f64x2.splat(0);
-  for (let j = 0; j < c2; j += 2) v128.store(acc + ((<usize>j) << 3), zero);
-  if (c2 < c) store<f64>(acc + ((<usize>c2) << 3), 0);
-  let px = x;
-  for (let p = 0; p < hw; p++) {
-    for (let j = 0; j < c2; j += 2) {
-      const o = (<usize>j) << 3;
-      const d = f64x2.sub(ld2(px + ((<usize>j) << 2)), v128.load(mean + o));
-      v128.store(acc + o, f64x2.add(v128.load(acc + o), f64x2.mul(d, d)));
+  const rowBytes = (<usize>c) << 2;
+  const end = x + (<usize>hw) * rowBytes;
+  for (let j = 0; j < c2; j += 2) {
+    const m = v128.load(mean + ((<usize>j) << 3));
+    let s = f64x2.splat(0);
+    for (let px = x + ((<usize>j) << 2); px < end; px += rowBytes) {
+      const d = f64x2.sub(ld2(px), m);
+      s = f64x2.add(s, f64x2.mul(d, d));
     }
-    if (c2 < c) {
-      const o = (<usize>c2) << 3;
-      const d = <f64>load<f32>(px + ((<usize>c2) << 2)) - load<f64>(mean + o);
-      store<f64>(acc + o, load<f64>(acc + o) + d * d);
+    v128.store(acc + ((<usize>j) << 3), s);
+  }
+  if (c2 < c) {
+    const m = load<f64>(mean + ((<usize>c2) << 3));
+    let s: f64 = 0;
+    for (let px = x + ((<usize>c2) << 2); px < end; px += rowBytes) {
+      const d = <f64>load<f32>(px) - m;
+      s += d * d;
     }
-    px += (<usize>c) << 2;
+    store<f64>(acc + ((<usize>c2) << 3), s);
   }
 }
 
-/** z[p, j] = x[p, j]·scale[j] + shift[j] (float64, rounded once to float32). */
+/** z[p, j] = x[p, j]·scale[j] + shift[j] (float64, rounded once to float32); two channels at a time. */
 export function gnAffine(x: usize, z: usize, scale: usize, shift: usize, hw: i32, c: i32): void {
   const c2 = c & ~1;
   const rowBytes = (<usize>c) << 2;
-  for (let p = 0; p < hw; p++) {
-    const px = x + (<usize>p) * rowBytes;
-    const pz = z + (<usize>p) * rowBytes;
-    for (let j = 0; j < c2; j += 2) {
-      const o = (<usize>j) << 3;
-      const f = (<usize>j) << 2;
-      st2(pz + f, f64x2.add(f64x2.mul(ld2(px + f), v128.load(scale + o)), v128.load(shift + o)));
+  const end = x + (<usize>hw) * rowBytes;
+  const dz = z - x;
+  for (let j = 0; j < c2; j += 2) {
+    const a = v128.load(scale + ((<usize>j) << 3));
+    const b = v128.load(shift + ((<usize>j) << 3));
+    for (let px = x + ((<usize>j) << 2); px < end; px += rowBytes) {
+      st2(px + dz, f64x2.add(f64x2.mul(ld2(px), a), b));
     }
-    if (c2 < c) {
-      const o = (<usize>c2) << 3;
-      const f = (<usize>c2) << 2;
-      store<f32>(pz + f, <f32>(<f64>load<f32>(px + f) * load<f64>(scale + o) + load<f64>(shift + o)));
+  }
+  if (c2 < c) {
+    const a = load<f64>(scale + ((<usize>c2) << 3));
+    const b = load<f64>(shift + ((<usize>c2) << 3));
+    for (let px = x + ((<usize>c2) << 2); px < end; px += rowBytes) {
+      store<f32>(px + dz, <f32>(<f64>load<f32>(px) * a + b));
     }
   }
 }
@@ -234,5 +239,158 @@ export function gnGrad2(x: usize, du: usize, mu: usize, r: usize, su: usize, sux
       const xh = (<f64>load<f32>(x + f) - load<f64>(mu + o)) * rj;
       store<f32>(du + f, <f32>(rj * (<f64>load<f32>(du + f) - load<f64>(su + o) - xh * load<f64>(sux + o))));
     }
+  }
+}
+
+// ---- Broadcast binary ops (lib/kernels/broadcast_binary.ts) -----------------------------------
+// out = a ∘ b over four loops of sizes d0…d3 with element strides a0…a3 and b0…b3 (0 where an operand
+// is broadcast), the output contiguous. Float32 IEEE operations: the same bits as the JavaScript
+// loops' double-precision operation rounded once to float32 (exact for +, −, ×, ÷ of float32 values).
+
+// @ts-ignore: decorator
+@inline
+function opV(op: i32, x: v128, y: v128): v128 {
+  if (op == 0) return f32x4.add(x, y);
+  if (op == 1) return f32x4.sub(x, y);
+  if (op == 2) return f32x4.mul(x, y);
+  return f32x4.div(x, y);
+}
+
+// @ts-ignore: decorator
+@inline
+function opS(op: i32, x: f32, y: f32): f32 {
+  if (op == 0) return x + y;
+  if (op == 1) return x - y;
+  if (op == 2) return x * y;
+  return x / y;
+}
+
+// @ts-ignore: decorator
+@inline
+function bcast(
+  op: i32,
+  a: usize,
+  b: usize,
+  out: usize,
+  d0: i32,
+  d1: i32,
+  d2: i32,
+  d3: i32,
+  a0: i32,
+  a1: i32,
+  a2: i32,
+  a3: i32,
+  b0: i32,
+  b1: i32,
+  b2: i32,
+  b3: i32,
+): void {
+  const n4 = d3 & ~3;
+  let o = out;
+  for (let i0 = 0; i0 < d0; i0++) {
+    for (let i1 = 0; i1 < d1; i1++) {
+      for (let i2 = 0; i2 < d2; i2++) {
+        const pa = a + ((<usize>(i0 * a0 + i1 * a1 + i2 * a2)) << 2);
+        const pb = b + ((<usize>(i0 * b0 + i1 * b1 + i2 * b2)) << 2);
+        let k = 0;
+        if (a3 == 1 && b3 == 1) {
+          for (; k < n4; k += 4) {
+            const f = (<usize>k) << 2;
+            v128.store(o + f, opV(op, v128.load(pa + f), v128.load(pb + f)));
+          }
+          for (; k < d3; k++) {
+            const f = (<usize>k) << 2;
+            store<f32>(o + f, opS(op, load<f32>(pa + f), load<f32>(pb + f)));
+          }
+        } else if (a3 == 1 && b3 == 0) {
+          const y = load<f32>(pb);
+          const vy = f32x4.splat(y);
+          for (; k < n4; k += 4) {
+            const f = (<usize>k) << 2;
+            v128.store(o + f, opV(op, v128.load(pa + f), vy));
+          }
+          for (; k < d3; k++) {
+            const f = (<usize>k) << 2;
+            store<f32>(o + f, opS(op, load<f32>(pa + f), y));
+          }
+        } else if (a3 == 0 && b3 == 1) {
+          const x = load<f32>(pa);
+          const vx = f32x4.splat(x);
+          for (; k < n4; k += 4) {
+            const f = (<usize>k) << 2;
+            v128.store(o + f, opV(op, vx, v128.load(pb + f)));
+          }
+          for (; k < d3; k++) {
+            const f = (<usize>k) << 2;
+            store<f32>(o + f, opS(op, x, load<f32>(pb + f)));
+          }
+        } else {
+          for (; k < d3; k++) {
+            const x = load<f32>(pa + ((<usize>(k * a3)) << 2));
+            store<f32>(o + ((<usize>k) << 2), opS(op, x, load<f32>(pb + ((<usize>(k * b3)) << 2))));
+          }
+        }
+        o += (<usize>d3) << 2;
+      }
+    }
+  }
+}
+
+/** out = a + b, broadcast (see above). */
+export function bcastAdd(
+  a: usize, b: usize, out: usize, d0: i32, d1: i32, d2: i32, d3: i32,
+  a0: i32, a1: i32, a2: i32, a3: i32, b0: i32, b1: i32, b2: i32, b3: i32,
+): void {
+  bcast(0, a, b, out, d0, d1, d2, d3, a0, a1, a2, a3, b0, b1, b2, b3);
+}
+
+/** out = a − b, broadcast. */
+export function bcastSub(
+  a: usize, b: usize, out: usize, d0: i32, d1: i32, d2: i32, d3: i32,
+  a0: i32, a1: i32, a2: i32, a3: i32, b0: i32, b1: i32, b2: i32, b3: i32,
+): void {
+  bcast(1, a, b, out, d0, d1, d2, d3, a0, a1, a2, a3, b0, b1, b2, b3);
+}
+
+/** out = a × b, broadcast. */
+export function bcastMul(
+  a: usize, b: usize, out: usize, d0: i32, d1: i32, d2: i32, d3: i32,
+  a0: i32, a1: i32, a2: i32, a3: i32, b0: i32, b1: i32, b2: i32, b3: i32,
+): void {
+  bcast(2, a, b, out, d0, d1, d2, d3, a0, a1, a2, a3, b0, b1, b2, b3);
+}
+
+/** out = a ÷ b, broadcast. */
+export function bcastDiv(
+  a: usize, b: usize, out: usize, d0: i32, d1: i32, d2: i32, d3: i32,
+  a0: i32, a1: i32, a2: i32, a3: i32, b0: i32, b1: i32, b2: i32, b3: i32,
+): void {
+  bcast(3, a, b, out, d0, d1, d2, d3, a0, a1, a2, a3, b0, b1, b2, b3);
+}
+
+// ---- Block copies (lib/kernels/block_copy.ts) -------------------------------------------------
+
+/**
+ * For i < blocks: `len` floats from src + i·srcStride to dst + i·dstStride (element strides; the
+ * regions do not overlap): Concat's inner loop. Four floats per v128, the rest one by one.
+ */
+export function copyRuns(src: usize, srcStride: i32, dst: usize, dstStride: i32, blocks: i32, len: i32): void {
+  const n4 = len & ~3;
+  const sb = (<usize>srcStride) << 2;
+  const db = (<usize>dstStride) << 2;
+  let s = src;
+  let d = dst;
+  for (let i = 0; i < blocks; i++) {
+    let k = 0;
+    for (; k < n4; k += 4) {
+      const f = (<usize>k) << 2;
+      v128.store(d + f, v128.load(s + f));
+    }
+    for (; k < len; k++) {
+      const f = (<usize>k) << 2;
+      store<f32>(d + f, load<f32>(s + f));
+    }
+    s += sb;
+    d += db;
   }
 }
