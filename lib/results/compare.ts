@@ -65,7 +65,7 @@ export interface CompareRow {
  * @example
  * ```ts
  * import { compareResults, formatComparison, readResult } from "../../mod.ts";
- * const frozen = await readResult("results/v2/ci/mnist/c6.json");
+ * const frozen = await readResult("results/v4/ci/mnist/c6.json");
  * const rows = compareResults(frozen, frozen, { rtol: 1e-4, atol: 1e-6 });
  * console.log(formatComparison(rows, { only: "failures" }));
  * ```

@@ -4,6 +4,12 @@
  * its sha256. A version, once written, is never changed by a run; freezing a new one is an explicit
  * act (`deno task freeze`).
  *
+ * A version can be retired from the working tree, also explicitly (`deno task freeze --retire vN
+ * --reason …`, {@link retireVersion}): its files leave the tree unchanged into git history, and the folder
+ * keeps its `MANIFEST.json` (every file's sha256, as frozen) beside a `RETIRED.json` naming the commit that
+ * holds them and why. {@link verifyRetired} checks that commit's bytes against the manifest; reading a
+ * retired result is an error that says how to restore it.
+ *
  * @module
  */
 import { basename, dirname, join, relative, resolve } from "node:path";
@@ -67,6 +73,30 @@ export function assertNotFrozen(path: string): void {
   }
 }
 
+/** Name of the record, beside a retired version's manifest, of where its files are kept and why. */
+export const RETIRED_NAME = "RETIRED.json";
+
+/** A result of a version retired from the working tree (its files are in git history). */
+export class RetiredVersionError extends FrozenError {
+  /** Make the error; the message names the version, the commit that holds it and how to restore it. */
+  constructor(message: string) {
+    super(message);
+    this.name = "RetiredVersionError";
+  }
+}
+
+/** Where a retired version's files are kept, and why it left the working tree (`RETIRED.json`). */
+export interface Retirement {
+  /** Version name, e.g. `v2`. */
+  version: string;
+  /** The git commit (40 hex digits) whose tree holds the version's files exactly as frozen. */
+  commit: string;
+  /** Artifact version that retired it. */
+  retiredIn: string;
+  /** Why, in words. */
+  reason: string;
+}
+
 /** The manifest of a frozen version. */
 export interface Manifest {
   /** Version name, e.g. `v1`. */
@@ -75,6 +105,8 @@ export interface Manifest {
   artifactVersion: string;
   /** Files in the version (relative paths, forward slashes) and their sha256. */
   files: { path: string; sha256: string }[];
+  /** Set (by {@link verifyManifest}, never in the file) when the version is retired. */
+  retired?: Retirement;
 }
 
 /** Versions present under `root` (default `results`), oldest first (`v1`, `v2`, …). */
@@ -205,6 +237,16 @@ export async function verifyManifest(root: string, version: string): Promise<Man
     if (!ok) throw new FrozenError(`${path}: files[${i}] is not a {path, sha256} inside the version`);
     listed.add(f.path);
   }
+  const retired = await _readRetirement(dir, version);
+  if (retired !== null) {
+    for (const f of _walk(dir)) {
+      const rel = relative(dir, f).replaceAll("\\", "/");
+      if (rel !== MANIFEST_NAME && rel !== RETIRED_NAME) {
+        throw new FrozenError(`${f}: a file in the retired version ${version} (${join(dir, RETIRED_NAME)})`);
+      }
+    }
+    return { ...manifest, retired };
+  }
   for (const f of _walk(dir)) {
     const rel = relative(dir, f).replaceAll("\\", "/");
     if (rel !== MANIFEST_NAME && !listed.has(rel)) {
@@ -223,9 +265,51 @@ export async function verifyManifest(root: string, version: string): Promise<Man
   return manifest;
 }
 
+async function _readRetirement(dir: string, version: string): Promise<Retirement | null> {
+  const path = join(dir, RETIRED_NAME);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw new FrozenError(`${path}: cannot read (${(e as Error).message})`);
+  }
+  let r: Retirement;
+  try {
+    r = JSON.parse(text);
+  } catch (e) {
+    throw new FrozenError(`${path}: not valid JSON (${(e as Error).message})`);
+  }
+  if (
+    r?.version !== version || typeof r.commit !== "string" || !/^[0-9a-f]{40}$/.test(r.commit) ||
+    typeof r.reason !== "string" || typeof r.retiredIn !== "string"
+  ) {
+    throw new FrozenError(
+      `${path}: expected {version: "${version}", commit: <40 hex digits>, retiredIn, reason}`,
+    );
+  }
+  return r;
+}
+
+function _restoreHint(root: string, r: Retirement): string {
+  return `git archive ${r.commit} ${join(root, r.version)} | tar -x -C <folder> (from the repository root)`;
+}
+
+/** A {@link RetiredVersionError} when `manifest` is of a retired version. */
+function _assertPresent(root: string, manifest: Manifest): void {
+  const r = manifest.retired;
+  if (!r) return;
+  throw new RetiredVersionError(
+    `${join(root, r.version)}: frozen version ${r.version} was retired from the working tree in ` +
+      `${r.retiredIn} (${r.reason}); its files, unchanged and listed with their sha256 in ` +
+      `${join(root, r.version, MANIFEST_NAME)}, are in git commit ${r.commit}: restore them with ` +
+      _restoreHint(root, r),
+  );
+}
+
 /**
  * The path of a result in a checked frozen version, when its manifest lists it; otherwise a
- * {@link MissingFrozenResultError} naming the file and the manifest.
+ * {@link MissingFrozenResultError} naming the file and the manifest, or a {@link RetiredVersionError}.
  */
 export function frozenResultPath(
   root: string,
@@ -234,6 +318,7 @@ export function frozenResultPath(
   dataset: string,
   claim: string,
 ): string {
+  _assertPresent(root, manifest);
   const dir = join(root, manifest.version);
   const path = resultPath(dir, profile, dataset, claim);
   const rel = relative(dir, path).replaceAll("\\", "/");
@@ -249,10 +334,113 @@ export function frozenResultPath(
 
 /** The result files a checked manifest lists (`<profile>/<dataset>/c<k>.json`), as paths under `root`. */
 export function listedResultFiles(root: string, manifest: Manifest): string[] {
+  _assertPresent(root, manifest);
   // `<profile>/<dataset>/cN.json`: a seeded claim's per-seed results (`…/seed-<k>/cN.json`) are parts of
   // its result, not results of their own.
   return manifest.files.map((f) => f.path).filter((p) => /^[^/]+\/[^/]+\/c\d+\.json$/.test(p)).sort()
     .map((p) => join(root, manifest.version, p));
+}
+
+async function _git(cwd: string, args: string[]): Promise<Uint8Array> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("git", { args, cwd, stdout: "piped", stderr: "piped" }).output();
+  } catch (e) {
+    throw new RetiredVersionError(`${cwd}: cannot run git (${(e as Error).message})`);
+  }
+  if (!out.success) {
+    throw new RetiredVersionError(
+      `${cwd}: git ${args.join(" ")} failed: ${new TextDecoder().decode(out.stderr).trim()}`,
+    );
+  }
+  return out.stdout;
+}
+
+async function _sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const h = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return Array.from(h, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Check a retired version: every file its manifest lists is in the retirement's commit with the
+ * manifest's sha256, and the commit holds no other file there. A commit this clone lacks (a shallow
+ * clone) is a {@link RetiredVersionError} that names it; an altered file a {@link FrozenError}.
+ * Needs git (`--allow-run=git`).
+ */
+export async function verifyRetired(root: string, version: string): Promise<Retirement> {
+  const manifest = await verifyManifest(root, version);
+  const r = manifest.retired;
+  const dir = join(root, version);
+  if (!r) throw new FrozenError(`${dir}: version ${version} is not retired (no ${RETIRED_NAME})`);
+  await _checkCommit(dir, manifest, r.commit);
+  return r;
+}
+
+/** Check that `commit`'s tree holds exactly the files of `manifest` under `dir`, with their sha256. */
+async function _checkCommit(dir: string, manifest: Manifest, commit: string): Promise<void> {
+  const where = `${dir} (git commit ${commit})`;
+  const dec = new TextDecoder();
+  await _git(dir, ["cat-file", "-e", `${commit}^{commit}`]).catch(() => {
+    throw new RetiredVersionError(
+      `${where}: this clone lacks the commit that holds the files (a shallow clone?): git fetch --unshallow`,
+    );
+  });
+  const prefix = dec.decode(await _git(dir, ["rev-parse", "--show-prefix"])).trim();
+  const tree = dec.decode(await _git(dir, ["ls-tree", "-r", "--full-name", "--name-only", commit, "--", "."]))
+    .split("\n").filter((l) => l !== "").map((l) => l.slice(prefix.length));
+  const listed = new Set(manifest.files.map((f) => f.path));
+  for (const t of tree) {
+    if (t !== MANIFEST_NAME && t !== RETIRED_NAME && !listed.has(t)) {
+      throw new FrozenError(`${where}: ${t} is not listed in the manifest`);
+    }
+  }
+  for (const f of manifest.files) {
+    if (!tree.includes(f.path)) {
+      throw new FrozenError(`${where}: ${f.path} is listed in the manifest but missing`);
+    }
+    const bytes = await _git(dir, ["cat-file", "blob", `${commit}:./${f.path}`]);
+    const h = await _sha256(bytes as Uint8Array<ArrayBuffer>);
+    if (h !== f.sha256) {
+      throw new FrozenError(`${where}: ${f.path} has sha256 ${h}, not the manifest's ${f.sha256} (altered)`);
+    }
+  }
+}
+
+/**
+ * Retire a frozen version from the working tree: check it (on disk, and that `commit`'s tree holds the same
+ * bytes; on any failure nothing is changed), write `RETIRED.json`, then remove its files (the manifest
+ * stays). Commit the removal to finish.
+ */
+export async function retireVersion(
+  root: string,
+  version: string,
+  opts: { commit: string; reason: string; retiredIn: string },
+): Promise<Retirement> {
+  const manifest = await verifyManifest(root, version);
+  if (manifest.retired) throw new FrozenError(`${join(root, version)}: already retired`);
+  const dir = join(root, version);
+  const r: Retirement = { version, commit: opts.commit, retiredIn: opts.retiredIn, reason: opts.reason };
+  if (!/^[0-9a-f]{40}$/.test(r.commit)) {
+    throw new FrozenError(`retire: commit must be 40 hex digits, got ${r.commit}`);
+  }
+  if (r.reason.trim() === "") throw new FrozenError("retire: give the reason in words");
+  await _checkCommit(dir, manifest, r.commit);
+  const path = join(dir, RETIRED_NAME);
+  await writeFileAtomic(path, JSON.stringify(r, null, 2) + "\n");
+  for (const e of _walk(dir)) {
+    if (e !== path && e !== join(dir, MANIFEST_NAME)) Deno.removeSync(e);
+  }
+  _pruneEmpty(dir);
+  return r;
+}
+
+function _pruneEmpty(dir: string): void {
+  for (const e of Deno.readDirSync(dir)) {
+    if (!e.isDirectory) continue;
+    const p = join(dir, e.name);
+    _pruneEmpty(p);
+    if ([...Deno.readDirSync(p)].length === 0) Deno.removeSync(p);
+  }
 }
 
 /** Every file under `dir`, recursively (links and other non-files included, as they are not allowed). */
