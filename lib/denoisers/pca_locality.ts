@@ -16,6 +16,7 @@ import { type Batch, batch, type Denoiser } from "../types.ts";
 import { gemm, transpose } from "../linalg/gemm.ts";
 import { type GaussianModel, wienerMatrix } from "./gaussian.ts";
 import { checkQuery, checkSigma, EXP_UNDERFLOW } from "./_patches.ts";
+import { float64Workspace } from "../kernels/wasm/mod.ts";
 
 const _WHERE = "lib/denoisers/pca_locality.ts";
 
@@ -74,8 +75,11 @@ function _apply(train: Batch, trainT: Float64Array, masks: Int32Array[], x: Batc
   const out = new Float64Array(b * d);
   if (b === 0) return batch(0, d, out);
   const inv2s2 = sigma === Infinity ? 0 : 1 / (2 * sigma * sigma);
-  const G = new Float64Array(b * N);
-  const yn = new Float64Array(N);
+  // The softmax passes run as a WebAssembly SIMD kernel when it loads (`scoreSoftmaxMean`, on G, ‖y_n‖²
+  // and y[p] in its memory): the same weights with its own e^x (within 1 ulp; 0 below 2^−1022) and two
+  // partial sums, so the last bits differ from the JavaScript passes'.
+  const ws = sigma === 0 ? null : float64Workspace();
+  const [G, yn, ypW] = ws?.views([b * N, N, N]) ?? [new Float64Array(b * N), new Float64Array(N)];
   for (let p = 0; p < d; p++) {
     const mask = masks[p];
     const m = mask.length;
@@ -90,6 +94,12 @@ function _apply(train: Batch, trainT: Float64Array, masks: Int32Array[], x: Batc
     }
     gemm(b, N, m, xm, ymT, G);
     const yp = trainT.subarray(p * N, (p + 1) * N);
+    if (ws !== null) {
+      ypW.set(yp);
+      const [og, on, oy] = [ws.offset(G), ws.offset(yn), ws.offset(ypW)];
+      for (let i = 0; i < b; i++) out[i * d + p] = ws.scoreSoftmaxMean(og + 8 * i * N, on, oy, N, inv2s2);
+      continue;
+    }
     for (let i = 0; i < b; i++) {
       const g = G.subarray(i * N, (i + 1) * N);
       let mx = -Infinity;

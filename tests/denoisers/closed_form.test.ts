@@ -17,6 +17,7 @@ import {
 } from "../../lib/denoisers/equivariant_local_score.ts";
 import { localityMasks, pcaLocalityDenoiser } from "../../lib/denoisers/pca_locality.ts";
 import { Rng } from "../../lib/rng.ts";
+import { float64Workspace } from "../../lib/kernels/wasm/mod.ts";
 import { type Batch, batch } from "../../lib/types.ts";
 
 loadBlas("auto");
@@ -240,5 +241,46 @@ Deno.test("PCA-locality: τ = 0 is D_M; masks shrink as τ grows; σ = 0 copies 
   const zero = await pcaLocalityDenoiser(train, model, tau)(x, 0);
   for (let p = 0; p < d; p++) {
     assert.ok([...Array(train.n).keys()].some((n) => train.data[n * d + p] === zero.data[p]));
+  }
+});
+
+Deno.test("PCA-locality: the WebAssembly softmax kernel agrees with the JavaScript passes; its e^x is within 2 ulps of Math.exp", async () => {
+  const ws = float64Workspace();
+  assert.notEqual(ws, null, "the float64 kernels instantiate");
+  // e^x on [−708.39, 0] (and 0 below: no subnormal weights), against Math.exp.
+  const r = new Rng(8);
+  const xs = Float64Array.from({ length: 20001 }, (_, i) => (i < 20000 ? -708.39 * r.uniform() ** 3 : -0));
+  const extra = [0, -1e-300, -0.3465735902799726, -0.34657359027997264, -708.39, -708.4, -745.2, -1e6];
+  const [xv, ev] = ws!.views([xs.length + extra.length, xs.length + extra.length]);
+  xv.set(xs);
+  xv.set(extra, xs.length);
+  ws!.expNonPositiveRows(ws!.offset(xv), ws!.offset(ev), xv.length);
+  let worst = 0;
+  for (let i = 0; i < xv.length; i++) {
+    const want = Math.exp(xv[i]);
+    if (xv[i] < -708.39) {
+      assert.equal(ev[i], 0, `e^${xv[i]} is taken as 0`);
+      continue;
+    }
+    const ulp = 2 ** (Math.floor(Math.log2(want)) - 52);
+    worst = Math.max(worst, Math.abs(ev[i] - want) / ulp);
+  }
+  assert.ok(worst <= 2, `worst error ${worst} ulps`);
+  // The same denoiser with the kernel and with the JavaScript passes (HG_WASM_SIMD=0), odd N for the tail.
+  const train = randBatch(37, d, 41);
+  const x = randBatch(5, d, 42, 1.3);
+  const model = fitGaussian(train);
+  for (const tau of [0, 0.05, 0.3]) {
+    for (const s of [0.02, 0.5, 3, Infinity]) {
+      const simd = pcaLocalityDenoiser(train, model, tau)(x, s) as Batch;
+      Deno.env.set("HG_WASM_SIMD", "0");
+      let js: Batch;
+      try {
+        js = pcaLocalityDenoiser(train, model, tau)(x, s) as Batch;
+      } finally {
+        Deno.env.delete("HG_WASM_SIMD");
+      }
+      assert.ok(maxAbsDiff(simd, js) < 1e-13, `τ = ${tau}, σ = ${s}: ${maxAbsDiff(simd, js)}`);
+    }
   }
 });

@@ -2,7 +2,8 @@
  * The WebAssembly SIMD kernels (lib/kernels/wasm/assembly/kernels.ts, embedded by build.ts),
  * instantiated on tfjs-backend-wasm's own memory so they work in place on tensors: a pointer is a
  * tensor's `memoryOffset`. They allocate nothing, so the heap never grows under them, and they keep
- * working after tfjs grows it (a WebAssembly memory grows in place).
+ * working after tfjs grows it (a WebAssembly memory grows in place). The float64 kernels of the
+ * closed-form denoisers run on a second instance with a memory of its own ({@link float64Workspace}).
  *
  * `HG_WASM_SIMD=0` turns them off (the JavaScript passes run instead), e.g. to compare the two.
  *
@@ -159,4 +160,58 @@ export function wasmSimdKernels(backend: object): WasmSimdKernels | null {
   }
   _bound.set(backend, k);
   return k;
+}
+
+/** The float64 kernels on a WebAssembly memory of their own, and float64 views of that memory. */
+export interface Float64Workspace {
+  /**
+   * Float64 views of consecutive regions of the given lengths (each 16-byte aligned), growing the memory
+   * as needed. They stay valid until the next call (which may grow, and so detach, the memory).
+   */
+  views(lengths: readonly number[]): Float64Array[];
+  /** Byte offset of a view from {@link views} (the kernels' pointer). */
+  offset(view: Float64Array): number;
+  /** lib/kernels/wasm/assembly/kernels.ts `scoreSoftmaxMean` (one PCA-locality pixel). */
+  scoreSoftmaxMean(g: number, yn: number, y: number, n: number, c: number): number;
+  /** e^x for x ≤ 0, n values from x to out (byte offsets; 0 below −745.2). */
+  expNonPositiveRows(x: number, out: number, n: number): void;
+}
+
+let _workspace: Float64Workspace | null | undefined;
+
+/**
+ * The process's float64 workspace, or null when the kernels are turned off (`HG_WASM_SIMD=0`) or do not
+ * instantiate (no WebAssembly SIMD). One per process: callers take their views at the start of a
+ * synchronous computation and finish with them before returning.
+ */
+export function float64Workspace(): Float64Workspace | null {
+  if (!_enabled()) return null;
+  if (_workspace !== undefined) return _workspace;
+  try {
+    _module ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
+    const ex = new WebAssembly.Instance(_module, { env: { memory } }).exports as Record<
+      string,
+      CallableFunction
+    >;
+    _workspace = {
+      views(lengths) {
+        const offs: number[] = [];
+        let end = 0;
+        for (const n of lengths) {
+          offs.push(end);
+          end += Math.ceil((8 * n) / 16) * 16;
+        }
+        const have = memory.buffer.byteLength;
+        if (end > have) memory.grow(Math.ceil((end - have) / 65536));
+        return lengths.map((n, i) => new Float64Array(memory.buffer, offs[i], n));
+      },
+      offset: (view) => view.byteOffset,
+      scoreSoftmaxMean: ex.scoreSoftmaxMean as Float64Workspace["scoreSoftmaxMean"],
+      expNonPositiveRows: ex.expNonPositiveRows as Float64Workspace["expNonPositiveRows"],
+    };
+  } catch {
+    _workspace = null;
+  }
+  return _workspace;
 }

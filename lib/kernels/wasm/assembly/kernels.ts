@@ -394,3 +394,104 @@ export function copyRuns(src: usize, srcStride: i32, dst: usize, dstStride: i32,
     d += db;
   }
 }
+
+// ---- Softmax-weighted means in float64 (lib/denoisers/pca_locality.ts) -------------------------
+// These run on a memory of their own (lib/kernels/wasm/mod.ts `float64Workspace`), not on tfjs's.
+
+const INVLN2: f64 = 1.44269504088896338700e+00;
+const LN2HI: f64 = 6.93147180369123816490e-01;
+const LN2LO: f64 = 1.90821492927058770002e-10;
+const P1: f64 = 1.66666666666666019037e-01;
+const P2: f64 = -2.77777777770155933842e-03;
+const P3: f64 = 6.61375632143793436117e-05;
+const P4: f64 = -1.65339022054652515390e-06;
+const P5: f64 = 4.13813679705723846039e-08;
+/** Weights below e^EXP_NORMAL (subnormal numbers) are taken as 0: see {@link scoreSoftmaxMean}. */
+const EXP_NORMAL: f64 = -708.39;
+
+/**
+ * e^x in each f64x2 lane for x ≤ 0: fdlibm's reduction x = k·ln2 + r, |r| ≤ ln2/2, and its rational
+ * approximation of e^r (error below 1 ulp), times 2^k; 0 where e^x is below the smallest normal number
+ * (x < −708.39), so no lane ever computes with subnormal numbers (slow on x86).
+ */
+// @ts-ignore: decorator
+@inline
+function expNonPositive(x0: v128): v128 {
+  const x = f64x2.max(x0, f64x2.splat(EXP_NORMAL)); // 2^k stays normal; lanes below are masked to 0
+  const k = f64x2.nearest(f64x2.mul(x, f64x2.splat(INVLN2)));
+  const hi = f64x2.sub(x, f64x2.mul(k, f64x2.splat(LN2HI)));
+  const lo = f64x2.mul(k, f64x2.splat(LN2LO));
+  const r = f64x2.sub(hi, lo);
+  const t = f64x2.mul(r, r);
+  let p = f64x2.add(f64x2.splat(P4), f64x2.mul(t, f64x2.splat(P5)));
+  p = f64x2.add(f64x2.splat(P3), f64x2.mul(t, p));
+  p = f64x2.add(f64x2.splat(P2), f64x2.mul(t, p));
+  p = f64x2.add(f64x2.splat(P1), f64x2.mul(t, p));
+  const c = f64x2.sub(r, f64x2.mul(t, p));
+  const q = f64x2.div(f64x2.mul(r, c), f64x2.sub(f64x2.splat(2), c));
+  const y = f64x2.sub(f64x2.splat(1), f64x2.sub(f64x2.sub(lo, q), hi));
+  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
+  const scale = i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52);
+  return v128.and(f64x2.mul(y, scale), f64x2.ge(x0, f64x2.splat(EXP_NORMAL)));
+}
+
+/** {@link expNonPositive} of n values from x to out (float64, byte offsets): for tests. */
+export function expNonPositiveRows(x: usize, out: usize, n: i32): void {
+  const n2 = n & ~1;
+  let k = 0;
+  for (; k < n2; k += 2) {
+    const o = (<usize>k) << 3;
+    v128.store(out + o, expNonPositive(v128.load(x + o)));
+  }
+  if (k < n) {
+    const o = (<usize>k) << 3;
+    store<f64>(out + o, f64x2.extract_lane(expNonPositive(f64x2.splat(load<f64>(x + o))), 0));
+  }
+}
+
+/**
+ * One PCA-locality pixel over n training images (float64 at byte offsets): l[k] = 2·g[k] − yn[k] written
+ * back to g, then Σ_k w_k·y[k] / Σ_k w_k with w_k = e^((l[k] − max l)·c). The sums run in two lanes (even
+ * and odd k) added at the end. Weights below the smallest normal number (2^−1022) count as 0: the largest
+ * weight is 1, so Σ w ≥ 1, and they change the mean by less than n·2^−1022 in absolute value.
+ */
+export function scoreSoftmaxMean(g: usize, yn: usize, y: usize, n: i32, c: f64): f64 {
+  const n2 = n & ~1;
+  const two = f64x2.splat(2);
+  let vmax = f64x2.splat(-Infinity);
+  for (let k = 0; k < n2; k += 2) {
+    const o = (<usize>k) << 3;
+    const l = f64x2.sub(f64x2.mul(two, v128.load(g + o)), v128.load(yn + o));
+    v128.store(g + o, l);
+    vmax = f64x2.max(vmax, l);
+  }
+  let m = max(f64x2.extract_lane(vmax, 0), f64x2.extract_lane(vmax, 1));
+  if (n2 < n) {
+    const o = (<usize>n2) << 3;
+    const l = 2 * load<f64>(g + o) - load<f64>(yn + o);
+    store<f64>(g + o, l);
+    m = max(m, l);
+  }
+  const vm = f64x2.splat(m);
+  const vc = f64x2.splat(c);
+  let s = f64x2.splat(0);
+  let a = f64x2.splat(0);
+  const under = f64x2.splat(EXP_NORMAL);
+  for (let k = 0; k < n2; k += 2) {
+    const o = (<usize>k) << 3;
+    const e = f64x2.mul(f64x2.sub(v128.load(g + o), vm), vc);
+    if (!v128.any_true(f64x2.ge(e, under))) continue; // both weights exactly 0
+    const w = expNonPositive(e);
+    s = f64x2.add(s, w);
+    a = f64x2.add(a, f64x2.mul(w, v128.load(y + o)));
+  }
+  let st = f64x2.extract_lane(s, 0) + f64x2.extract_lane(s, 1);
+  let at = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+  if (n2 < n) {
+    const o = (<usize>n2) << 3;
+    const w = f64x2.extract_lane(expNonPositive(f64x2.splat((load<f64>(g + o) - m) * c)), 0);
+    st += w;
+    at += w * load<f64>(y + o);
+  }
+  return at / st;
+}
