@@ -1,7 +1,8 @@
 /**
- * A worker of `reproduce --jobs J` (experiments/reproduce.ts): runs the claims it is sent, in order, with
- * the arguments it is sent (e.g. one training seed's `--seed-index k`), so claims of one seed share their
- * fits and data in this worker, and writes their results as the claims' own tasks do. Single-threaded
+ * A worker of `reproduce --jobs J` (experiments/reproduce.ts): runs the jobs it is sent one after another,
+ * each job's claims in order with the job's arguments (e.g. one training seed's `--seed-index k`), and
+ * writes their results as the claims' own tasks do. What the claims memoise per process (data, references,
+ * D_L fits) stays for the worker's later jobs. Single-threaded
  * float64 linear algebra (the jobs share the cores; OpenBLAS reads OPENBLAS_NUM_THREADS set by the parent), and
  * no BLAS notice (the parent printed it once).
  *

@@ -115,13 +115,21 @@ async function _parallel(
   const n = Math.min(jobs, queue.length);
   log(`reproduce: ${queue.length} job(s) on ${n} worker(s)`);
   const worker = async (w: number) => {
+    const runner = _jobWorker();
+    try {
+      await drain(w, runner);
+    } finally {
+      runner.close();
+    }
+  };
+  const drain = async (w: number, runner: ReturnType<typeof _jobWorker>) => {
     for (let job = queue.shift(); job; job = queue.shift()) {
       const t1 = performance.now();
       const what = `${job.claims.join(", ")}${
         job.args.includes("--seed-index") ? ` (seed index ${job.args.at(-1)})` : ""
       }`;
       log(`reproduce: worker ${w + 1}: ${what}`);
-      await _runJob(job);
+      await runner.run(job);
       log(`reproduce: worker ${w + 1}: ${what} done in ${formatSeconds((performance.now() - t1) / 1000)}`);
     }
   };
@@ -194,22 +202,34 @@ export function planJobs(
   ];
 }
 
-/** Run one job in a fresh worker; rejects with the worker's error message. */
-function _runJob(job: ReproduceJob): Promise<void> {
+/**
+ * A worker that runs jobs one after another (experiments/_reproduce_worker.ts): one per slot, so the jobs of a
+ * slot share what the claims memoise per process (datasets, references, D_M's fits, which do not depend on
+ * the training seed) and start without loading the modules again. A job rejects with the worker's error.
+ */
+function _jobWorker(): { run(job: ReproduceJob): Promise<void>; close(): void } {
   const w = new Worker(new URL("./_reproduce_worker.ts", import.meta.url).href, { type: "module" });
-  return new Promise<void>((resolve, reject) => {
-    w.onmessage = (e: MessageEvent<{ ok: boolean; message?: string }>) => {
-      w.terminate();
-      if (e.data.ok) resolve();
-      else reject(new Error(e.data.message));
-    };
-    w.onerror = (e) => {
-      e.preventDefault();
-      w.terminate();
-      reject(new Error(`worker: ${e.message}`));
-    };
-    w.postMessage(job);
-  });
+  let pending: { resolve(): void; reject(e: Error): void } | null = null;
+  w.onmessage = (e: MessageEvent<{ ok: boolean; message?: string }>) => {
+    const p = pending;
+    pending = null;
+    if (e.data.ok) p?.resolve();
+    else p?.reject(new Error(e.data.message));
+  };
+  w.onerror = (e) => {
+    e.preventDefault();
+    const p = pending;
+    pending = null;
+    p?.reject(new Error(`worker: ${e.message}`));
+  };
+  return {
+    run: (job) =>
+      new Promise<void>((resolve, reject) => {
+        pending = { resolve, reject };
+        w.postMessage(job);
+      }),
+    close: () => w.terminate(),
+  };
 }
 
 if (import.meta.main) {
