@@ -284,3 +284,19 @@ Deno.test("PCA-locality: the WebAssembly softmax kernel agrees with the JavaScri
     }
   }
 });
+
+Deno.test("PCA-locality: the masked-product scores (≤ 16 queries, large masks) equal the gathered ones", () => {
+  const train = randBatch(37, d, 51);
+  const model = fitGaussian(train);
+  const many = randBatch(20, d, 52, 1.2); // 20 queries: gathered, pixel by pixel
+  const few = batch(4, d, many.data.slice(0, 4 * d)); // 4 queries: one masked product per block of pixels
+  for (const tau of [0, 0.05]) {
+    assert.ok(localityMasks(model, 0.5, tau).reduce((t, m) => t + m.length, 0) >= 0.25 * d * d);
+    for (const s of [0, 0.3, 2]) {
+      const D = pcaLocalityDenoiser(train, model, tau);
+      const a = D(few, s) as Batch;
+      const b = D(many, s) as Batch;
+      assert.ok(maxAbsDiff(a, batch(4, d, b.data.slice(0, 4 * d))) < 1e-12, `τ = ${tau}, σ = ${s}`);
+    }
+  }
+});
