@@ -244,7 +244,7 @@ Deno.test("PCA-locality: τ = 0 is D_M; masks shrink as τ grows; σ = 0 copies 
   }
 });
 
-Deno.test("PCA-locality: the WebAssembly softmax kernel agrees with the JavaScript passes; its e^x is within 2 ulps of Math.exp", async () => {
+Deno.test("PCA-locality: the WebAssembly softmax kernel agrees with the JavaScript passes; its e^x is within 2 ulps of Math.exp", () => {
   const ws = float64Workspace();
   assert.notEqual(ws, null, "the float64 kernels instantiate");
   // e^x on [−708.39, 0] (and 0 below: no subnormal weights), against Math.exp.
