@@ -109,7 +109,10 @@ export async function startExperiment(
  */
 export async function checkOutWritable(outDir: string): Promise<void> {
   assertNotFrozen(outDir);
-  const probe = join(outDir, `.write-probe-${Deno.pid}.tmp`);
+  // One name per call: reproduce's workers are threads of one process (one pid) and may probe one folder at once.
+  const tag = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+  const probe = join(outDir, `.write-probe-${Deno.pid}-${tag}.tmp`);
   try {
     await Deno.mkdir(outDir, { recursive: true });
     await Deno.writeTextFile(probe, "");

@@ -4,7 +4,7 @@
  *
  * Names this project's writers use, each carrying its writer's pid:
  * - `.<name>.<pid>.<hex>.tmp`: a file being written (lib/results/io.ts `writeFileAtomic`);
- * - `.write-probe-<pid>.tmp`: the `--out` writability probe;
+ * - `.write-probe-<pid>-<hex>.tmp` (older runs: `.write-probe-<pid>.tmp`): the `--out` writability probe;
  * - `<name>.partial-<pid>/`: a shipped model being exported (lib/training/shipped.ts);
  * - `.<vN>.staging.<pid>/`: a version being frozen (lib/results/frozen.ts);
  * - `<name>.old-<pid>-<hex>`: the previous copy of a folder being replaced ({@link replaceDir});
@@ -108,7 +108,7 @@ export async function completeJournal(dir: string, journal: string): Promise<voi
 const _PATTERNS: { re: RegExp; kind: "remove" | "old" | "journal" }[] = [
   { re: /^\..+\.(\d+)\.[0-9a-f]+\.commit\.json$/, kind: "journal" },
   { re: /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/, kind: "remove" },
-  { re: /^\.write-probe-(\d+)\.tmp$/, kind: "remove" },
+  { re: /^\.write-probe-(\d+)(?:-[0-9a-f]+)?\.tmp$/, kind: "remove" },
   { re: /^.+\.partial-(\d+)$/, kind: "remove" },
   { re: /^\.v\d+\.staging\.(\d+)$/, kind: "remove" },
   { re: /^.+\.old-(\d+)-[0-9a-f]+$/, kind: "old" },

@@ -17,7 +17,7 @@ import { readCheckpoint } from "../../lib/training/checkpoint.ts";
 import { cacheKey } from "../../lib/training/cache.ts";
 import { getTrainedModel } from "../../lib/training/model.ts";
 import { createTrainState, disposeTrainState, saveTrainState } from "../../lib/training/train.ts";
-import { startExperiment } from "../../experiments/_harness.ts";
+import { checkOutWritable, startExperiment } from "../../experiments/_harness.ts";
 import { testBackend } from "../training/_backend.ts";
 import { captureStderr, deadPid, killDuring, shippedCopy } from "./_util.ts";
 import { TRAIN_SPEC, trainData } from "./_spec.ts";
@@ -116,6 +116,7 @@ Deno.test("stale temporary files of dead processes are swept when a claim starts
     const stale = [
       `.c10.json.${dead}.0123456789ab.tmp`,
       `.write-probe-${dead}.tmp`,
+      `.write-probe-${dead}-0a1b2c3d.tmp`,
       `.c10_rmse.svg.${dead}.00aa00aa00aa.tmp`,
     ];
     for (const f of stale) await Deno.writeTextFile(join(dir, f), "x".repeat(1000));
@@ -124,6 +125,16 @@ Deno.test("stale temporary files of dead processes are swept when a claim starts
     await Deno.writeTextFile(join(dir, live), "x");
     await startExperiment("C10", ["--profile", "smoke", "--out", out]);
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), [live]);
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
+Deno.test("claims checking one --out folder at once (reproduce's workers share a pid) do not trip over each other's probe", async () => {
+  const out = await Deno.makeTempDir({ prefix: "hg-probe-" });
+  try {
+    await Promise.all(Array.from({ length: 16 }, () => checkOutWritable(out)));
+    assert.deepEqual([...Deno.readDirSync(out)], []);
   } finally {
     await Deno.remove(out, { recursive: true });
   }
