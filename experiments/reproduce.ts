@@ -210,6 +210,7 @@ export function planJobs(
 function _jobWorker(): { run(job: ReproduceJob): Promise<void>; close(): void } {
   const w = new Worker(new URL("./_reproduce_worker.ts", import.meta.url).href, { type: "module" });
   let pending: { resolve(): void; reject(e: Error): void } | null = null;
+  let broken: Error | null = null; // an uncaught error ends the worker: later jobs fail at once, not hang
   w.onmessage = (e: MessageEvent<{ ok: boolean; message?: string }>) => {
     const p = pending;
     pending = null;
@@ -218,13 +219,15 @@ function _jobWorker(): { run(job: ReproduceJob): Promise<void>; close(): void } 
   };
   w.onerror = (e) => {
     e.preventDefault();
+    broken = new Error(`worker: ${e.message}`);
     const p = pending;
     pending = null;
-    p?.reject(new Error(`worker: ${e.message}`));
+    p?.reject(broken);
   };
   return {
     run: (job) =>
       new Promise<void>((resolve, reject) => {
+        if (broken) return reject(broken);
         pending = { resolve, reject };
         w.postMessage(job);
       }),
