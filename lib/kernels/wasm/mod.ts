@@ -173,7 +173,7 @@ export interface Float64Workspace {
   offset(view: Float64Array): number;
   /** lib/kernels/wasm/assembly/kernels.ts `scoreSoftmaxMean` (one PCA-locality pixel). */
   scoreSoftmaxMean(g: number, yn: number, y: number, n: number, c: number): number;
-  /** e^x for x ≤ 0, n values from x to out (byte offsets; 0 below −745.2). */
+  /** e^x for x ≤ 0, n values from x to out (byte offsets; 0 below −708.39, where e^x is subnormal). */
   expNonPositiveRows(x: number, out: number, n: number): void;
 }
 
