@@ -18,7 +18,7 @@ import { firstN, imageRange, resizeArea } from "../lib/data/transform.ts";
 import type { ImageSet } from "../lib/types.ts";
 import { collectProvenance } from "../lib/results/provenance.ts";
 import { buildResult, type ResultInput } from "../lib/results/build.ts";
-import { formatResult, writeFilesTogether, writeResult } from "../lib/results/io.ts";
+import { formatResult, randomHex, writeFilesTogether, writeResult } from "../lib/results/io.ts";
 import { validateResult } from "../lib/results/schema.ts";
 import { sweepStale } from "../lib/sweep.ts";
 import { assertNotFrozen } from "../lib/results/frozen.ts";
@@ -110,9 +110,7 @@ export async function startExperiment(
 export async function checkOutWritable(outDir: string): Promise<void> {
   assertNotFrozen(outDir);
   // One name per call: reproduce's workers are threads of one process (one pid) and may probe one folder at once.
-  const tag = Array.from(crypto.getRandomValues(new Uint8Array(4)), (b) => b.toString(16).padStart(2, "0"))
-    .join("");
-  const probe = join(outDir, `.write-probe-${Deno.pid}-${tag}.tmp`);
+  const probe = join(outDir, `.write-probe-${Deno.pid}-${randomHex(4)}.tmp`);
   try {
     await Deno.mkdir(outDir, { recursive: true });
     await Deno.writeTextFile(probe, "");

@@ -10,7 +10,7 @@
  */
 import { parseArgs } from "node:util";
 import { freezeVersion, listVersions, retireVersion } from "../lib/results/frozen.ts";
-import { ARTIFACT_VERSION } from "../lib/results/provenance.ts";
+import { ARTIFACT_VERSION, gitHead } from "../lib/results/provenance.ts";
 import { log } from "../lib/progress.ts";
 
 if (import.meta.main) {
@@ -25,10 +25,8 @@ if (import.meta.main) {
   });
   if (values.retire !== undefined) {
     try {
-      const head = await new Deno.Command("git", { args: ["rev-parse", "HEAD"], stdout: "piped" }).output();
-      const commit = new TextDecoder().decode(head.stdout).trim();
       const r = await retireVersion("results", values.retire, {
-        commit,
+        commit: await gitHead(), // "unknown" is refused by retireVersion (not 40 hex digits)
         reason: values.reason ?? "",
         retiredIn: ARTIFACT_VERSION,
       });

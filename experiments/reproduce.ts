@@ -117,20 +117,17 @@ async function _parallel(
   const worker = async (w: number) => {
     const runner = _jobWorker();
     try {
-      await drain(w, runner);
+      for (let job = queue.shift(); job; job = queue.shift()) {
+        const t1 = performance.now();
+        const what = `${job.claims.join(", ")}${
+          job.args.includes("--seed-index") ? ` (seed index ${job.args.at(-1)})` : ""
+        }`;
+        log(`reproduce: worker ${w + 1}: ${what}`);
+        await runner.run(job);
+        log(`reproduce: worker ${w + 1}: ${what} done in ${formatSeconds((performance.now() - t1) / 1000)}`);
+      }
     } finally {
       runner.close();
-    }
-  };
-  const drain = async (w: number, runner: ReturnType<typeof _jobWorker>) => {
-    for (let job = queue.shift(); job; job = queue.shift()) {
-      const t1 = performance.now();
-      const what = `${job.claims.join(", ")}${
-        job.args.includes("--seed-index") ? ` (seed index ${job.args.at(-1)})` : ""
-      }`;
-      log(`reproduce: worker ${w + 1}: ${what}`);
-      await runner.run(job);
-      log(`reproduce: worker ${w + 1}: ${what} done in ${formatSeconds((performance.now() - t1) / 1000)}`);
     }
   };
   try {

@@ -14,6 +14,7 @@
  */
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { readResult, sha256File, writeFileAtomic } from "./io.ts";
+import { sha256Hex } from "./canonical.ts";
 import type { Result } from "./schema.ts";
 import { sweepStale } from "../sweep.ts";
 
@@ -356,11 +357,6 @@ async function _git(cwd: string, args: string[]): Promise<Uint8Array> {
   return out.stdout;
 }
 
-async function _sha256(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const h = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(h, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * Check a retired version: every file its manifest lists is in the retirement's commit with the
  * manifest's sha256, and the commit holds no other file there. A commit this clone lacks (a shallow
@@ -399,7 +395,7 @@ async function _checkCommit(dir: string, manifest: Manifest, commit: string): Pr
       throw new FrozenError(`${where}: ${f.path} is listed in the manifest but missing`);
     }
     const bytes = await _git(dir, ["cat-file", "blob", `${commit}:./${f.path}`]);
-    const h = await _sha256(bytes as Uint8Array<ArrayBuffer>);
+    const h = sha256Hex(bytes);
     if (h !== f.sha256) {
       throw new FrozenError(`${where}: ${f.path} has sha256 ${h}, not the manifest's ${f.sha256} (altered)`);
     }

@@ -25,6 +25,15 @@ import {
 const LINE_WIDTH = 110;
 
 /**
+ * `bytes` random bytes as lowercase hex: the suffix that keeps temporary names apart (the pid alone does not:
+ * reproduce's workers are threads of one process).
+ */
+export function randomHex(bytes: number): string {
+  return Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0"))
+    .join("");
+}
+
+/**
  * Write `data` to `path` atomically: create the folder if needed (mkdir -p), write and fsync a temporary
  * file `.<name>.<pid>.<random>.tmp` in the same folder, then rename it over `path`. Readers see either
  * the old file or the new one, never a part; on failure the temporary file is removed and the old file
@@ -34,9 +43,7 @@ const LINE_WIDTH = 110;
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const dir = dirname(path);
-  const suffix = Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0"))
-    .join("");
-  const tmp = join(dir, `.${basename(path)}.${Deno.pid}.${suffix}.tmp`);
+  const tmp = join(dir, `.${basename(path)}.${Deno.pid}.${randomHex(6)}.tmp`);
   try {
     await Deno.mkdir(dir, { recursive: true });
     const f = await Deno.open(tmp, { write: true, createNew: true, mode: 0o644 });
@@ -65,14 +72,12 @@ export async function writeFilesTogether(
   dir: string,
   files: { name: string; data: string | Uint8Array }[],
 ): Promise<void> {
-  const hex = () =>
-    Array.from(crypto.getRandomValues(new Uint8Array(6)), (b) => b.toString(16).padStart(2, "0")).join("");
   const renames: [string, string][] = [];
   try {
     await Deno.mkdir(dir, { recursive: true });
     for (const f of files) {
       if (f.name.includes("/")) throw new Error(`${f.name}: a file name, not a path, is expected`);
-      const tmp = `.${f.name}.${Deno.pid}.${hex()}.tmp`;
+      const tmp = `.${f.name}.${Deno.pid}.${randomHex(6)}.tmp`;
       renames.push([tmp, f.name]);
       await _writeSynced(
         join(dir, tmp),
@@ -88,7 +93,7 @@ export async function writeFilesTogether(
       { cause: e },
     );
   }
-  const journal = `.${files[0]?.name ?? "files"}.${Deno.pid}.${hex()}.commit.json`;
+  const journal = `.${files[0]?.name ?? "files"}.${Deno.pid}.${randomHex(6)}.commit.json`;
   await writeFileAtomic(join(dir, journal), JSON.stringify({ renames }));
   await completeJournal(dir, journal);
 }

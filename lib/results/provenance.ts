@@ -40,8 +40,7 @@ export async function collectProvenance(opts: ProvenanceOptions): Promise<Proven
       throw new TypeError(`collectProvenance: option "${k}" must be a non-empty string (use "none")`);
     }
   }
-  const head = await _git(["rev-parse", "--verify", "HEAD"], opts.cwd);
-  const commit = head !== null && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(head.trim()) ? head.trim() : "unknown";
+  const commit = await gitHead(opts.cwd);
   let dirty: boolean | "unknown" = "unknown";
   if (commit !== "unknown") {
     const status = await _git(["status", "--porcelain", "--untracked-files=no"], opts.cwd);
@@ -61,6 +60,12 @@ export async function collectProvenance(opts: ProvenanceOptions): Promise<Proven
     linalgTier: opts.linalgTier ?? (blasLoaded() ? "openblas" : "javascript"),
     eigensolver: eighSolversUsed().join("+") || "none",
   };
+}
+
+/** The commit checked out in `cwd` (default: the working directory), or `"unknown"` without git or a commit. */
+export async function gitHead(cwd?: string): Promise<string> {
+  const head = await _git(["rev-parse", "--verify", "HEAD"], cwd);
+  return head !== null && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(head.trim()) ? head.trim() : "unknown";
 }
 
 /** Run git; its stdout on success, `null` when git is missing, not permitted, or fails. */
