@@ -24,6 +24,7 @@ import {
   EXP_UNDERFLOW,
   type ImageShape,
 } from "./_patches.ts";
+import { float64Workspace } from "../kernels/wasm/mod.ts";
 
 const _WHERE = "lib/denoisers/local_score.ts";
 
@@ -97,6 +98,56 @@ export function localScoreAll(
       }
     }
   };
+
+  // One channel, σ > 0: the per-query loop runs as a WebAssembly SIMD kernel when it loads
+  // (`localScoreQuery`): the same online softmax in the same order, with its own e^x (within 1 ulp; 0 below
+  // 2^−1022), so the last bits differ from the JavaScript loop's.
+  const ws = c === 1 && sigma !== 0 ? float64Workspace() : null;
+  if (ws !== null) {
+    const m = nP * npx;
+    const R = Math.max(...patches.map((P) => (P - 1) / 2));
+    const [yW, xW, radW, satW, distW, bestW, sumW, accW] = ws.views([
+      train.n * d,
+      d,
+      Math.ceil(nP / 2),
+      (h + 1 + 2 * R) * (w + 1 + 2 * R),
+      m,
+      m,
+      m,
+      m,
+    ]);
+    yW.set(train.data);
+    new Int32Array(radW.buffer, radW.byteOffset, nP).set(patches.map((P) => (P - 1) / 2));
+    satW.fill(0);
+    const at = ws.offset;
+    for (let q = 0; q < x.n; q++) {
+      xW.set(x.data.subarray(q * d, (q + 1) * d));
+      bestW.fill(Infinity);
+      sumW.fill(0);
+      accW.fill(0);
+      ws.localScoreQuery(
+        at(xW),
+        at(yW),
+        train.n,
+        h,
+        w,
+        at(radW),
+        nP,
+        R,
+        at(satW),
+        at(distW),
+        at(bestW),
+        at(sumW),
+        at(accW),
+        inv2s2,
+      );
+      for (let k = 0; k < nP; k++) {
+        const o = outs[k];
+        for (let p = 0; p < npx; p++) o[q * d + p] = accW[k * npx + p] * (1 / sumW[k * npx + p]);
+      }
+    }
+    return outs.map((o) => batch(x.n, d, o));
+  }
 
   for (let q = 0; q < x.n; q++) {
     const xq = x.data.subarray(q * d, (q + 1) * d);

@@ -130,6 +130,30 @@ Deno.test("LS: a whole-image patch is D_M; P = 3 matches a brute-force patch pos
   assert.throws(() => localScoreAll(train, shape, x, 1, [4]), /odd integer/);
 });
 
+Deno.test("LS: the WebAssembly kernel (one channel) agrees with the JavaScript loop at every σ, odd widths and patches past the border", () => {
+  assert.notEqual(float64Workspace(), null, "the float64 kernels instantiate");
+  for (const sh of [shape, { height: 3, width: 5, channels: 1 }]) {
+    const dd = sh.height * sh.width;
+    const train = randBatch(23, dd, 61);
+    const x = randBatch(4, dd, 62, 1.3);
+    const patches = [1, 3, 5, 11];
+    for (const s of [0.02, 0.3, 1.5, 40, Infinity]) {
+      const simd = localScoreAll(train, sh, x, s, patches);
+      Deno.env.set("HG_WASM_SIMD", "0");
+      let js: Batch[];
+      try {
+        js = localScoreAll(train, sh, x, s, patches);
+      } finally {
+        Deno.env.delete("HG_WASM_SIMD");
+      }
+      patches.forEach((P, k) => {
+        const diff = maxAbsDiff(simd[k], js[k]);
+        assert.ok(diff < 1e-13, `${sh.height}×${sh.width}, P = ${P}, σ = ${s}: ${diff}`);
+      });
+    }
+  }
+});
+
 Deno.test("LS with two channels matches a brute-force patch posterior (distances summed over channels)", () => {
   const sh = { height: 3, width: 4, channels: 2 };
   const dd = 24;

@@ -175,6 +175,23 @@ export interface Float64Workspace {
   scoreSoftmaxMean(g: number, yn: number, y: number, n: number, c: number): number;
   /** e^x for x ≤ 0, n values from x to out (byte offsets; 0 below −708.39, where e^x is subnormal). */
   expNonPositiveRows(x: number, out: number, n: number): void;
+  /** lib/kernels/wasm/assembly/kernels.ts `localScoreQuery` (one LS query, one channel). */
+  localScoreQuery(
+    x: number,
+    y: number,
+    n: number,
+    h: number,
+    w: number,
+    radii: number,
+    nP: number,
+    R: number,
+    sat: number,
+    dist: number,
+    best: number,
+    sum: number,
+    acc: number,
+    c: number,
+  ): void;
 }
 
 let _workspace: Float64Workspace | null | undefined;
@@ -209,6 +226,7 @@ export function float64Workspace(): Float64Workspace | null {
       offset: (view) => view.byteOffset,
       scoreSoftmaxMean: ex.scoreSoftmaxMean as Float64Workspace["scoreSoftmaxMean"],
       expNonPositiveRows: ex.expNonPositiveRows as Float64Workspace["expNonPositiveRows"],
+      localScoreQuery: ex.localScoreQuery as Float64Workspace["localScoreQuery"],
     };
   } catch {
     _workspace = null;

@@ -495,3 +495,143 @@ export function scoreSoftmaxMean(g: usize, yn: usize, y: usize, n: i32, c: f64):
   }
   return at / st;
 }
+
+// ---- The local score machine LS, one channel (lib/denoisers/local_score.ts) --------------------
+
+/**
+ * One LS query against n training images of one channel (float64 and int32 at byte offsets, on the
+ * float64 workspace). For each image y_k: the summed-area table S of (x − y_k)², stored padded by R (the
+ * largest patch radius) on every side with S's own values at the clamped index (rows and columns of 0
+ * above and left, copies of the last row and column below and right), so that every patch window's four
+ * corners are in it and a row of windows reads them contiguously; the nP·npx patch distances
+ * ((S[i1][j1] − S[i0][j1]) − S[i1][j0]) + S[i0][j0] for radii[k] (int32); then the online softmax of
+ * lib/denoisers/local_score.ts per patch side and pixel: `best` the nearest distance so far, `sum` Σ w and
+ * `acc` Σ w·y_k[p] relative to it, rescaled when it changes; w = e^((best − dist)·c). The same values and
+ * operations in the same order as the JavaScript loop, with {@link expNonPositive} for e^x (0 below
+ * 2^−1022, as in {@link scoreSoftmaxMean}). The caller zeroes sat ((h + 1 + 2R)·(w + 1 + 2R)), fills best
+ * with +∞ and sum, acc with 0, and divides acc by sum.
+ */
+export function localScoreQuery(
+  x: usize,
+  y: usize,
+  n: i32,
+  h: i32,
+  w: i32,
+  radii: usize,
+  nP: i32,
+  R: i32,
+  sat: usize,
+  dist: usize,
+  best: usize,
+  sum: usize,
+  acc: usize,
+  c: f64,
+): void {
+  const npx = h * w;
+  const PW = w + 1 + 2 * R;
+  const m = nP * npx; // patch side k, pixel p at k·npx + p
+  const vc = f64x2.splat(c);
+  const under = f64x2.splat(EXP_NORMAL);
+  const rowBytes = (<usize>PW) << 3;
+  const last = sat + <usize>(R + h) * rowBytes; // S's last row, copied below
+  for (let k = 0; k < n; k++) {
+    const yk = y + ((<usize>k * <usize>npx) << 3);
+    // S, padded: row R + i, column R + j holds S[i][j].
+    for (let i = 0; i < h; i++) {
+      let rowSum: f64 = 0;
+      const up = sat + <usize>(R + i) * rowBytes + ((<usize>(R + 1)) << 3);
+      const here = up + rowBytes;
+      const xr = x + ((<usize>(i * w)) << 3);
+      const yr = yk + ((<usize>(i * w)) << 3);
+      for (let j = 0; j < w; j++) {
+        const o = (<usize>j) << 3;
+        const t = load<f64>(xr + o) - load<f64>(yr + o);
+        rowSum += t * t;
+        store<f64>(here + o, load<f64>(up + o) + rowSum);
+      }
+      const edge = load<f64>(here + ((<usize>(w - 1)) << 3));
+      for (let j = w; j < w + R; j++) store<f64>(here + ((<usize>j) << 3), edge);
+    }
+    for (let i = R + h + 1; i < h + 1 + 2 * R; i++) memory.copy(sat + <usize>i * rowBytes, last, rowBytes);
+    // Patch distances, a row of windows at a time.
+    for (let q = 0; q < nP; q++) {
+      const r = load<i32>(radii + ((<usize>q) << 2));
+      for (let i = 0; i < h; i++) {
+        const a0 = sat + <usize>(R + i - r) * rowBytes + ((<usize>(R - r)) << 3);
+        const a1 = sat + <usize>(R + i + r + 1) * rowBytes + ((<usize>(R - r)) << 3);
+        const b = (<usize>(2 * r + 1)) << 3; // from column j0 to j1
+        const out = dist + ((<usize>(q * npx + i * w)) << 3);
+        let j = 0;
+        for (; j + 1 < w; j += 2) {
+          const o = (<usize>j) << 3;
+          const s = f64x2.add(
+            f64x2.sub(f64x2.sub(v128.load(a1 + o + b), v128.load(a0 + o + b)), v128.load(a1 + o)),
+            v128.load(a0 + o),
+          );
+          v128.store(out + o, s);
+        }
+        if (j < w) {
+          const o = (<usize>j) << 3;
+          store<f64>(out + o, load<f64>(a1 + o + b) - load<f64>(a0 + o + b) - load<f64>(a1 + o) + load<f64>(a0 + o));
+        }
+      }
+    }
+    for (let t0 = 0; t0 < m; t0 += npx) {
+      let p = 0;
+      for (; p + 1 < npx; p += 2) {
+        const t = t0 + p;
+        const o = (<usize>t) << 3;
+        const dd = v128.load(dist + o);
+        const bt = v128.load(best + o);
+        if (v128.any_true(f64x2.lt(dd, bt))) {
+          _localScoreOne(t, p, yk, dist, best, sum, acc, c);
+          _localScoreOne(t + 1, p + 1, yk, dist, best, sum, acc, c);
+          continue;
+        }
+        const e = f64x2.mul(f64x2.sub(bt, dd), vc);
+        if (!v128.any_true(f64x2.ge(e, under))) continue; // both weights exactly 0
+        const wgt = expNonPositive(e);
+        v128.store(sum + o, f64x2.add(v128.load(sum + o), wgt));
+        const yv = v128.load(yk + ((<usize>p) << 3));
+        v128.store(acc + o, f64x2.add(v128.load(acc + o), f64x2.mul(wgt, yv)));
+      }
+      if (p < npx) _localScoreOne(t0 + p, p, yk, dist, best, sum, acc, c);
+    }
+  }
+}
+
+/** Entry t (pixel p) of {@link localScoreQuery}'s online softmax, as the JavaScript loop. */
+// @ts-ignore: decorator
+@inline
+function _localScoreOne(
+  t: i32,
+  p: i32,
+  yk: usize,
+  dist: usize,
+  best: usize,
+  sum: usize,
+  acc: usize,
+  c: f64,
+): void {
+  const o = (<usize>t) << 3;
+  const dd = load<f64>(dist + o);
+  const bt = load<f64>(best + o);
+  const yv = load<f64>(yk + ((<usize>p) << 3));
+  let wgt: f64;
+  if (dd < bt) {
+    const s0 = load<f64>(sum + o);
+    if (s0 > 0) {
+      const scale = f64x2.extract_lane(expNonPositive(f64x2.splat((dd - bt) * c)), 0);
+      store<f64>(sum + o, s0 * scale);
+      store<f64>(acc + o, load<f64>(acc + o) * scale);
+    }
+    store<f64>(best + o, dd);
+    wgt = 1;
+  } else {
+    const e = (bt - dd) * c;
+    if (e < EXP_NORMAL) return;
+    wgt = f64x2.extract_lane(expNonPositive(f64x2.splat(e)), 0);
+  }
+  store<f64>(sum + o, load<f64>(sum + o) + wgt);
+  store<f64>(acc + o, load<f64>(acc + o) + wgt * yv);
+}
