@@ -50,30 +50,42 @@ export function checkQuery(train: Batch, x: Batch, where: string): void {
 }
 
 /**
- * The P×P×C patch of image `img` (one HWC row) centred on pixel (i, j), zero-padded outside the image,
- * written into `out` (length P²C).
+ * The (di, dj) offsets of a P×P patch outside the centred Q×Q one (Q < P, both odd; Q = 0: the whole
+ * patch), row by row: the ring a patch side adds to the next smaller one.
  */
-export function extractPatch(
+export function annulusOffsets(Q: number, P: number): Int32Array {
+  const r = (P - 1) / 2, rq = (Q - 1) / 2;
+  const o: number[] = [];
+  for (let di = -r; di <= r; di++) {
+    for (let dj = -r; dj <= r; dj++) {
+      if (Q > 0 && Math.abs(di) <= rq && Math.abs(dj) <= rq) continue;
+      o.push(di, dj);
+    }
+  }
+  return Int32Array.from(o);
+}
+
+/**
+ * The pixels of image `img` (one HWC row) at `offsets` (pairs di, dj, from {@link annulusOffsets}) from pixel
+ * (i, j), zero outside the image, written into `out` (length offsets/2 · C).
+ */
+export function extractOffsets(
   img: ArrayLike<number>,
   shape: ImageShape,
   i: number,
   j: number,
-  P: number,
+  offsets: Int32Array,
   out: Float64Array,
 ): void {
   const { height: h, width: w, channels: c } = shape;
-  const r = (P - 1) / 2;
   let o = 0;
-  for (let di = -r; di <= r; di++) {
-    const ii = i + di;
-    for (let dj = -r; dj <= r; dj++) {
-      const jj = j + dj;
-      if (ii < 0 || ii >= h || jj < 0 || jj >= w) {
-        for (let ch = 0; ch < c; ch++) out[o++] = 0;
-      } else {
-        const base = (ii * w + jj) * c;
-        for (let ch = 0; ch < c; ch++) out[o++] = img[base + ch];
-      }
+  for (let t = 0; t < offsets.length; t += 2) {
+    const ii = i + offsets[t], jj = j + offsets[t + 1];
+    if (ii < 0 || ii >= h || jj < 0 || jj >= w) {
+      for (let ch = 0; ch < c; ch++) out[o++] = 0;
+    } else {
+      const base = (ii * w + jj) * c;
+      for (let ch = 0; ch < c; ch++) out[o++] = img[base + ch];
     }
   }
 }

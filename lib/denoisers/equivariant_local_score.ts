@@ -11,7 +11,8 @@
  * uniform subsample without replacement of (image, location) pairs — then the softmax runs over that
  * subsample, an approximation the caller must state.
  *
- * Cost per query: d·M·P²·C multiply-adds (one gemm) and d·M exponentials for M patches.
+ * Cost per query: d·M·P²·C multiply-adds for the largest patch side P and d·M exponentials per side, for
+ * M patches.
  *
  * @module
  */
@@ -19,14 +20,16 @@ import { type Batch, batch, type Denoiser } from "../types.ts";
 import { gemm } from "../linalg/gemm.ts";
 import { Rng } from "../rng.ts";
 import {
+  annulusOffsets,
   checkPatch,
   checkQuery,
   checkShape,
   checkSigma,
   EXP_UNDERFLOW,
-  extractPatch,
+  extractOffsets,
   type ImageShape,
 } from "./_patches.ts";
+import { float64Workspace } from "../kernels/wasm/mod.ts";
 import type { PatchRule } from "./local_score.ts";
 
 const _WHERE = "lib/denoisers/equivariant_local_score.ts";
@@ -83,6 +86,11 @@ const _ROWS = 2048;
  * ELS(x; σ) at each patch side in `patches`, one output batch per side (Kamb & Ganguli 2025, ELS machine).
  * σ = 0 gives each pixel the centre of its nearest training patch (lowest member on ties); σ = ∞ the mean
  * centre pixel of the set.
+ *
+ * The patch sides run in increasing order and share their products: a side's x_Ωp · y_Ωq and ‖y_Ωq‖² are
+ * the next smaller side's plus those over the ring between them ({@link annulusOffsets}), so the products
+ * cost M·P²·C per query pixel for the largest side P instead of the sum over the sides. With one channel
+ * the softmax runs as the WebAssembly SIMD kernel of PCA-locality (`scoreSoftmaxMean`) when it loads.
  */
 export function equivariantLocalScoreAll(
   set: PatchSet,
@@ -98,52 +106,61 @@ export function equivariantLocalScoreAll(
   const d = train.d;
   const npx = h * w;
   const M = set.image.length;
-  const centre = new Float64Array(M * c);
+  const inv2s2 = sigma === Infinity ? 0 : 1 / (2 * sigma * sigma);
+  const sides = [...new Set(patches)].sort((a, b) => a - b);
+  const rings = sides.map((P, s) => annulusOffsets(s === 0 ? 0 : sides[s - 1], P));
+  const rowsPer = Math.max(1, Math.floor(_ROWS / npx)) * npx; // whole images per block
+  const ws = c === 1 && sigma !== 0 ? float64Workspace() : null;
+  // Logits G (rows × M), each side's ‖y_Ωq‖² and the centre pixels: in the kernel's memory when it runs.
+  const [G, centre, ...tnW] = ws?.views([rowsPer * M, M * c, ...sides.map(() => M)]) ??
+    [new Float64Array(rowsPer * M), new Float64Array(M * c), ...sides.map(() => new Float64Array(M))];
   for (let m = 0; m < M; m++) {
     for (let ch = 0; ch < c; ch++) centre[m * c + ch] = train.data[set.image[m] * d + set.pixel[m] * c + ch];
   }
-  const inv2s2 = sigma === Infinity ? 0 : 1 / (2 * sigma * sigma);
-  return patches.map((P) => {
-    const k = P * P * c;
-    const T = new Float64Array(M * k);
-    const tn = new Float64Array(M);
+  // The training patches' rings, and ‖y_Ωq‖² per side (the smaller side's plus its ring's).
+  const T = rings.map((ring, s) => {
+    const k = (ring.length / 2) * c;
+    const t = new Float64Array(M * k);
     for (let m = 0; m < M; m++) {
-      const t = T.subarray(m * k, (m + 1) * k);
+      const tm = t.subarray(m * k, (m + 1) * k);
       const p = set.pixel[m];
-      extractPatch(train.data.subarray(set.image[m] * d), shape, Math.floor(p / w), p % w, P, t);
-      let s = 0;
-      for (let a = 0; a < k; a++) s += t[a] * t[a];
-      tn[m] = s;
+      extractOffsets(train.data.subarray(set.image[m] * d), shape, Math.floor(p / w), p % w, ring, tm);
+      let v = s === 0 ? 0 : tnW[s - 1][m];
+      for (let a = 0; a < k; a++) v += tm[a] * tm[a];
+      tnW[s][m] = v;
     }
-    const out = new Float64Array(x.n * d);
-    const rowsPer = Math.max(1, Math.floor(_ROWS / npx)) * npx; // whole images per block
-    const Q = new Float64Array(rowsPer * k);
-    const G = new Float64Array(rowsPer * M);
-    for (let r0 = 0; r0 < x.n * npx; r0 += rowsPer) {
-      const nr = Math.min(rowsPer, x.n * npx - r0);
+    return t;
+  });
+  const outs = sides.map(() => new Float64Array(x.n * d));
+  const l = new Float64Array(ws === null ? M : 0);
+  for (let r0 = 0; r0 < x.n * npx; r0 += rowsPer) {
+    const nr = Math.min(rowsPer, x.n * npx - r0);
+    sides.forEach((_, s) => {
+      const k = (rings[s].length / 2) * c;
+      const Q = new Float64Array(nr * k);
       for (let r = 0; r < nr; r++) {
         const q = Math.floor((r0 + r) / npx);
         const p = (r0 + r) % npx;
-        extractPatch(
-          x.data.subarray(q * d),
-          shape,
-          Math.floor(p / w),
-          p % w,
-          P,
-          Q.subarray(r * k, (r + 1) * k),
-        );
+        extractOffsets(x.data.subarray(q * d), shape, Math.floor(p / w), p % w, rings[s], Q.subarray(r * k));
       }
-      gemm(nr, M, k, Q, T, G, { transB: true }); // x_Ωp · y_Ωq
+      gemm(nr, M, k, Q, T[s], G, { transB: true, beta: s === 0 ? 0 : 1 }); // x_Ωp · y_Ωq, ring by ring
+      const out = outs[s];
+      const tn = tnW[s];
+      if (ws !== null) {
+        const [og, on, oc] = [ws.offset(G), ws.offset(tn), ws.offset(centre)];
+        for (let r = 0; r < nr; r++) out[r0 + r] = ws.scoreSoftmaxMean(og + 8 * r * M, on, oc, M, inv2s2);
+        return;
+      }
       for (let r = 0; r < nr; r++) {
         const g = G.subarray(r * M, (r + 1) * M);
         // −‖x_Ωp − y_Ωq‖² up to the row constant −‖x_Ωp‖²: 2 x·y − ‖y‖².
         let mx = -Infinity;
         let am = 0;
         for (let m = 0; m < M; m++) {
-          const l = 2 * g[m] - tn[m];
-          g[m] = l;
-          if (l > mx) {
-            mx = l;
+          const v = 2 * g[m] - tn[m];
+          l[m] = v;
+          if (v > mx) {
+            mx = v;
             am = m;
           }
         }
@@ -152,19 +169,19 @@ export function equivariantLocalScoreAll(
           for (let ch = 0; ch < c; ch++) out[ob + ch] = centre[am * c + ch];
           continue;
         }
-        let s = 0;
+        let sum = 0;
         for (let m = 0; m < M; m++) {
-          const e = (g[m] - mx) * inv2s2;
+          const e = (l[m] - mx) * inv2s2;
           if (e < EXP_UNDERFLOW) continue;
           const wgt = Math.exp(e);
-          s += wgt;
+          sum += wgt;
           for (let ch = 0; ch < c; ch++) out[ob + ch] += wgt * centre[m * c + ch];
         }
-        for (let ch = 0; ch < c; ch++) out[ob + ch] /= s;
+        for (let ch = 0; ch < c; ch++) out[ob + ch] /= sum;
       }
-    }
-    return batch(x.n, d, out);
-  });
+    });
+  }
+  return patches.map((P) => batch(x.n, d, outs[sides.indexOf(P)]));
 }
 
 /**

@@ -233,6 +233,32 @@ Deno.test("ELS: the full patch set matches a brute-force posterior over every pa
   assert.notDeepEqual(equivariantPatchSet(train, shape, { maxPatches: 25, seed: 5 }).pixel, sub.pixel);
 });
 
+Deno.test("ELS: patch sides in any order share their ring products; the WebAssembly softmax agrees with the JavaScript passes", () => {
+  const train = randBatch(6, d, 71);
+  const x = randBatch(3, d, 72, 1.3);
+  const set = equivariantPatchSet(train, shape, { maxPatches: 100, seed: 7 });
+  for (const s of [0.05, 0.6, 5, Infinity]) {
+    const simd = equivariantLocalScoreAll(set, x, s, [5, 1, 3, 5, 9]);
+    Deno.env.set("HG_WASM_SIMD", "0");
+    let js: Batch[];
+    try {
+      js = equivariantLocalScoreAll(set, x, s, [5, 1, 3, 5, 9]);
+    } finally {
+      Deno.env.delete("HG_WASM_SIMD");
+    }
+    assert.deepEqual(simd[0].data, simd[3].data, "a side asked twice");
+    [5, 1, 3, 5, 9].forEach((P, k) => {
+      // Each side alone (no rings shared) is the same denoiser.
+      const alone = equivariantLocalScoreAll(set, x, s, [P])[0];
+      assert.ok(
+        maxAbsDiff(simd[k], alone) < 1e-12,
+        `P = ${P}, σ = ${s}: alone ${maxAbsDiff(simd[k], alone)}`,
+      );
+      assert.ok(maxAbsDiff(simd[k], js[k]) < 1e-13, `P = ${P}, σ = ${s}: ${maxAbsDiff(simd[k], js[k])}`);
+    });
+  }
+});
+
 Deno.test("PCA-locality: τ = 0 is D_M; masks shrink as τ grows; σ = 0 copies a training pixel", async () => {
   const train = randBatch(25, d, 31);
   const x = randBatch(4, d, 32, 1.4);

@@ -171,7 +171,7 @@ export interface Float64Workspace {
   views(lengths: readonly number[]): Float64Array[];
   /** Byte offset of a view from {@link views} (the kernels' pointer). */
   offset(view: Float64Array): number;
-  /** lib/kernels/wasm/assembly/kernels.ts `scoreSoftmaxMean` (one PCA-locality pixel). */
+  /** lib/kernels/wasm/assembly/kernels.ts `scoreSoftmaxMean` (one PCA-locality or ELS pixel; g is not written). */
   scoreSoftmaxMean(g: number, yn: number, y: number, n: number, c: number): number;
   /** e^x for x ≤ 0, n values from x to out (byte offsets; 0 below −708.39, where e^x is subnormal). */
   expNonPositiveRows(x: number, out: number, n: number): void;

@@ -450,8 +450,8 @@ export function expNonPositiveRows(x: usize, out: usize, n: i32): void {
 }
 
 /**
- * One PCA-locality pixel over n training images (float64 at byte offsets): l[k] = 2·g[k] − yn[k] written
- * back to g, then Σ_k w_k·y[k] / Σ_k w_k with w_k = e^((l[k] − max l)·c). The sums run in two lanes (even
+ * One PCA-locality pixel (or ELS query pixel) over n training images or patches (float64 at byte offsets):
+ * with l[k] = 2·g[k] − yn[k], Σ_k w_k·y[k] / Σ_k w_k, w_k = e^((l[k] − max l)·c). g is left as it is. The sums run in two lanes (even
  * and odd k) added at the end. Weights below the smallest normal number (2^−1022) count as 0: the largest
  * weight is 1, so Σ w ≥ 1, and they change the mean by less than n·2^−1022 in absolute value.
  */
@@ -461,16 +461,12 @@ export function scoreSoftmaxMean(g: usize, yn: usize, y: usize, n: i32, c: f64):
   let vmax = f64x2.splat(-Infinity);
   for (let k = 0; k < n2; k += 2) {
     const o = (<usize>k) << 3;
-    const l = f64x2.sub(f64x2.mul(two, v128.load(g + o)), v128.load(yn + o));
-    v128.store(g + o, l);
-    vmax = f64x2.max(vmax, l);
+    vmax = f64x2.max(vmax, f64x2.sub(f64x2.mul(two, v128.load(g + o)), v128.load(yn + o)));
   }
   let m = max(f64x2.extract_lane(vmax, 0), f64x2.extract_lane(vmax, 1));
   if (n2 < n) {
     const o = (<usize>n2) << 3;
-    const l = 2 * load<f64>(g + o) - load<f64>(yn + o);
-    store<f64>(g + o, l);
-    m = max(m, l);
+    m = max(m, 2 * load<f64>(g + o) - load<f64>(yn + o));
   }
   const vm = f64x2.splat(m);
   const vc = f64x2.splat(c);
@@ -479,7 +475,8 @@ export function scoreSoftmaxMean(g: usize, yn: usize, y: usize, n: i32, c: f64):
   const under = f64x2.splat(EXP_NORMAL);
   for (let k = 0; k < n2; k += 2) {
     const o = (<usize>k) << 3;
-    const e = f64x2.mul(f64x2.sub(v128.load(g + o), vm), vc);
+    const l = f64x2.sub(f64x2.mul(two, v128.load(g + o)), v128.load(yn + o));
+    const e = f64x2.mul(f64x2.sub(l, vm), vc);
     if (!v128.any_true(f64x2.ge(e, under))) continue; // both weights exactly 0
     const w = expNonPositive(e);
     s = f64x2.add(s, w);
@@ -489,7 +486,8 @@ export function scoreSoftmaxMean(g: usize, yn: usize, y: usize, n: i32, c: f64):
   let at = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
   if (n2 < n) {
     const o = (<usize>n2) << 3;
-    const w = f64x2.extract_lane(expNonPositive(f64x2.splat((load<f64>(g + o) - m) * c)), 0);
+    const l = 2 * load<f64>(g + o) - load<f64>(yn + o);
+    const w = f64x2.extract_lane(expNonPositive(f64x2.splat((l - m) * c)), 0);
     st += w;
     at += w * load<f64>(y + o);
   }
