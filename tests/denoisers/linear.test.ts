@@ -168,6 +168,23 @@ Deno.test("distillLinear is deterministic, independent of nothing but its option
   await assert.rejects(() => distillLinear({ ...opts, target: "noisy" as any }), /target/);
 });
 
+Deno.test("distillLinear: the WebAssembly Adam step (adam64) gives the JavaScript loop's weights bit for bit", async () => {
+  const train = syntheticData(100, 5); // d = 5: W and b end in an odd tail after the pairs
+  const opts = { train, sigma: 0.3, target: "clean" as const, epochs: 4, seed: 9, batchSize: 32 };
+  const simd = await distillLinear(opts);
+  Deno.env.set("HG_WASM_SIMD", "0");
+  let js;
+  try {
+    js = await distillLinear(opts);
+  } finally {
+    Deno.env.delete("HG_WASM_SIMD");
+  }
+  assert.ok(simd.W.some((w) => w !== 0));
+  assert.deepEqual(simd.W, js.W);
+  assert.deepEqual(simd.b, js.b);
+  assert.deepEqual(simd.losses, js.losses);
+});
+
 Deno.test("default learning rates: one per paper σ, from the authors' grid, following linearLearningRate", () => {
   const grid = [5e-5, 5e-4, 5e-3, 5e-2, 5e-1];
   for (const s of PAPER_SIGMAS) {

@@ -192,6 +192,21 @@ export interface Float64Workspace {
     acc: number,
     c: number,
   ): void;
+  /** lib/kernels/wasm/assembly/kernels.ts `adam64` (one float64 Adam step, as lib/denoisers/linear.ts). */
+  adam64(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    n: number,
+    stepSize: number,
+    beta1: number,
+    a1: number,
+    beta2: number,
+    a2: number,
+    bc2: number,
+    eps: number,
+  ): void;
 }
 
 let _workspace: Float64Workspace | null | undefined;
@@ -203,7 +218,19 @@ let _workspace: Float64Workspace | null | undefined;
  */
 export function float64Workspace(): Float64Workspace | null {
   if (!_enabled()) return null;
-  if (_workspace !== undefined) return _workspace;
+  if (_workspace === undefined) _workspace = _newWorkspace();
+  return _workspace;
+}
+
+/**
+ * A float64 workspace of the caller's own (a fresh memory), for a computation that keeps its views across
+ * awaits or calls other code meanwhile; null as for {@link float64Workspace}.
+ */
+export function createFloat64Workspace(): Float64Workspace | null {
+  return _enabled() ? _newWorkspace() : null;
+}
+
+function _newWorkspace(): Float64Workspace | null {
   try {
     _module ??= new WebAssembly.Module(decodeBase64(KERNELS_WASM_BASE64));
     const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
@@ -211,7 +238,7 @@ export function float64Workspace(): Float64Workspace | null {
       string,
       CallableFunction
     >;
-    _workspace = {
+    return {
       views(lengths) {
         const offs: number[] = [];
         let end = 0;
@@ -227,9 +254,9 @@ export function float64Workspace(): Float64Workspace | null {
       scoreSoftmaxMean: ex.scoreSoftmaxMean as Float64Workspace["scoreSoftmaxMean"],
       expNonPositiveRows: ex.expNonPositiveRows as Float64Workspace["expNonPositiveRows"],
       localScoreQuery: ex.localScoreQuery as Float64Workspace["localScoreQuery"],
+      adam64: ex.adam64 as Float64Workspace["adam64"],
     };
   } catch {
-    _workspace = null;
+    return null;
   }
-  return _workspace;
 }

@@ -633,3 +633,53 @@ function _localScoreOne(
   store<f64>(sum + o, load<f64>(sum + o) + wgt);
   store<f64>(acc + o, load<f64>(acc + o) + wgt * yv);
 }
+
+// ---- Float64 Adam (lib/denoisers/linear.ts) --------------------------------------------------------
+
+/**
+ * One Adam step (PyTorch's form) over n float64 parameters at byte offsets, as lib/denoisers/linear.ts
+ * `_adam` in the same order (same bits: WebAssembly, like JavaScript, never fuses a multiply-add):
+ * m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g·g, p ← p − (stepSize·m) / (√v / bc2 + ε).
+ */
+export function adam64(
+  p: usize,
+  g: usize,
+  m: usize,
+  v: usize,
+  n: i32,
+  stepSize: f64,
+  beta1: f64,
+  a1: f64,
+  beta2: f64,
+  a2: f64,
+  bc2: f64,
+  eps: f64,
+): void {
+  const n2 = n & ~1;
+  const vs = f64x2.splat(stepSize);
+  const vb1 = f64x2.splat(beta1);
+  const va1 = f64x2.splat(a1);
+  const vb2 = f64x2.splat(beta2);
+  const va2 = f64x2.splat(a2);
+  const vbc = f64x2.splat(bc2);
+  const ve = f64x2.splat(eps);
+  for (let i = 0; i < n2; i += 2) {
+    const o = (<usize>i) << 3;
+    const gi = v128.load(g + o);
+    const mi = f64x2.add(f64x2.mul(vb1, v128.load(m + o)), f64x2.mul(va1, gi));
+    const vi = f64x2.add(f64x2.mul(vb2, v128.load(v + o)), f64x2.mul(f64x2.mul(va2, gi), gi));
+    v128.store(m + o, mi);
+    v128.store(v + o, vi);
+    const den = f64x2.add(f64x2.div(f64x2.sqrt(vi), vbc), ve);
+    v128.store(p + o, f64x2.sub(v128.load(p + o), f64x2.div(f64x2.mul(vs, mi), den)));
+  }
+  for (let i = n2; i < n; i++) {
+    const o = (<usize>i) << 3;
+    const gi = load<f64>(g + o);
+    const mi = beta1 * load<f64>(m + o) + a1 * gi;
+    const vi = beta2 * load<f64>(v + o) + a2 * gi * gi;
+    store<f64>(m + o, mi);
+    store<f64>(v + o, vi);
+    store<f64>(p + o, load<f64>(p + o) - (stepSize * mi) / (Math.sqrt(vi) / bc2 + eps));
+  }
+}
