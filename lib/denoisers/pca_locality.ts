@@ -107,57 +107,106 @@ function _apply(
   const ws = sigma === 0 ? null : float64Workspace();
   const [G, yn, ypW] = ws?.views([pixels * b * N, pixels * N, N]) ??
     [new Float64Array(pixels * b * N), new Float64Array(pixels * N)];
-  for (let p0 = 0; p0 < d; p0 += pixels) {
-    const pb = Math.min(pixels, d - p0);
-    if (step > 0) _maskedScores(train, squares(), masks, x, p0, pb, G, yn);
-    else _gatheredScores(train, trainT, masks[p0], x, G, yn);
-    for (let q = 0; q < pb; q++) {
-      const p = p0 + q;
-      const yp = trainT.subarray(p * N, (p + 1) * N);
-      const ynp = yn.subarray(q * N, (q + 1) * N);
-      if (ws !== null) {
-        ypW.set(yp);
-        const [on, oy] = [ws.offset(ynp), ws.offset(ypW)];
-        const og = ws.offset(G) + 8 * q * b * N;
-        for (let i = 0; i < b; i++) out[i * d + p] = ws.scoreSoftmaxMean(og + 8 * i * N, on, oy, N, inv2s2);
-        continue;
-      }
-      for (let i = 0; i < b; i++) {
-        out[i * d + p] = _softmaxMean(
-          G.subarray((q * b + i) * N, (q * b + i + 1) * N),
-          ynp,
-          yp,
-          sigma,
-          inv2s2,
-        );
-      }
+  /** out[i, p] for queries i0 … i1 − 1 of pixel p = p0 + q, from rows q·b + i of G and row q of yn. */
+  const softmaxRows = (p0: number, q: number, i0: number, i1: number) => {
+    const p = p0 + q;
+    const yp = trainT.subarray(p * N, (p + 1) * N);
+    const ynp = yn.subarray(q * N, (q + 1) * N);
+    if (ws !== null) {
+      ypW.set(yp);
+      const [on, oy] = [ws.offset(ynp), ws.offset(ypW)];
+      const og = ws.offset(G) + 8 * q * b * N;
+      for (let i = i0; i < i1; i++) out[i * d + p] = ws.scoreSoftmaxMean(og + 8 * i * N, on, oy, N, inv2s2);
+      return;
     }
+    for (let i = i0; i < i1; i++) {
+      out[i * d + p] = _softmaxMean(G.subarray((q * b + i) * N, (q * b + i + 1) * N), ynp, yp, sigma, inv2s2);
+    }
+  };
+  if (step > 0) {
+    for (let p0 = 0; p0 < d; p0 += pixels) {
+      const pb = Math.min(pixels, d - p0);
+      _maskedScores(train, squares(), masks, x, p0, pb, G, yn);
+      for (let q = 0; q < pb; q++) softmaxRows(p0, q, 0, b);
+    }
+    return batch(b, d, out);
+  }
+  // Gathered, pixel by pixel, each updating the previous pixel's scores where that is cheaper.
+  for (let p = 0; p < d; p++) {
+    _gatheredScores(x, _gatheredColumns(trainT, N, masks[p], p === 0 ? null : masks[p - 1], yn), N, G);
+    softmaxRows(p, 0, 0, b);
   }
   return batch(b, d, out);
 }
 
-/** G[i, n] = Σ_{j∈M} x_i[j]·y_n[j] and yn[n] = Σ_{j∈M} y_n[j]², over the mask's pixels gathered. */
-function _gatheredScores(
-  train: Batch,
+/** A pixel's gathered training columns: which pixels, with which sign, and whether they update the sums. */
+interface _Columns {
+  cols: number[];
+  signs: number[];
+  /** Rows of N: the training images' values at cols. */
+  ymT: Float64Array;
+  /** True: add to the previous pixel's sums; false: the sums over the mask itself. */
+  update: boolean;
+}
+
+/**
+ * The training columns of a pixel with mask M, and yn[n] = Σ_{j∈M} y_n[j]² made from them. When yn (and
+ * the rows of G) hold the previous pixel's sums (mask `prev`) and the masks differ in fewer pixels than M
+ * has, they are updated instead: + the pixels M adds, − those it drops (neighbouring pixels' masks share
+ * most of their pixels; on 16 × 16 MNIST the updates take 2–5× fewer multiply-adds).
+ */
+function _gatheredColumns(
   trainT: Float64Array,
+  N: number,
   mask: Int32Array,
-  x: Batch,
-  G: Float64Array,
+  prev: Int32Array | null,
   yn: Float64Array,
-): void {
-  const { d, n: N } = train;
-  const b = x.n;
-  const m = mask.length;
-  const xm = new Float64Array(b * m);
-  const ymT = new Float64Array(m * N); // masked training pixels, one row of N per kept pixel
-  for (let i = 0; i < b; i++) for (let t = 0; t < m; t++) xm[i * m + t] = x.data[i * d + mask[t]];
-  yn.fill(0, 0, N);
-  for (let t = 0; t < m; t++) {
-    const col = trainT.subarray(mask[t] * N, (mask[t] + 1) * N);
-    ymT.set(col, t * N);
-    for (let n = 0; n < N; n++) yn[n] += col[n] * col[n];
+): _Columns {
+  let cols: number[] = [];
+  let signs: number[] = [];
+  const update = prev !== null && _maskChange(prev, mask, cols, signs) < mask.length;
+  if (!update) {
+    cols = Array.from(mask);
+    signs = cols.map(() => 1);
+    yn.fill(0, 0, N);
   }
-  gemm(b, N, m, xm, ymT, G);
+  const ymT = new Float64Array(cols.length * N);
+  for (let t = 0; t < cols.length; t++) {
+    const col = trainT.subarray(cols[t] * N, (cols[t] + 1) * N);
+    ymT.set(col, t * N);
+    if (signs[t] > 0) { for (let n = 0; n < N; n++) yn[n] += col[n] * col[n]; }
+    else for (let n = 0; n < N; n++) yn[n] -= col[n] * col[n];
+  }
+  return { cols, signs, ymT, update };
+}
+
+/** G[i, n] = Σ_{j∈M} x_i[j]·y_n[j], or its update (see {@link _gatheredColumns}). */
+function _gatheredScores(x: Batch, c: _Columns, N: number, G: Float64Array): void {
+  const { n: b, d } = x;
+  const m = c.cols.length;
+  const xm = new Float64Array(b * m);
+  for (let i = 0; i < b; i++) {
+    for (let t = 0; t < m; t++) xm[i * m + t] = c.signs[t] * x.data[i * d + c.cols[t]];
+  }
+  gemm(b, N, m, xm, c.ymT, G, { beta: c.update ? 1 : 0 });
+}
+
+/** The pixels of `mask` not in `prev` (sign +1) and of `prev` not in `mask` (−1), both increasing lists. */
+function _maskChange(prev: Int32Array, mask: Int32Array, cols: number[], signs: number[]): number {
+  let a = 0, b = 0;
+  while (a < mask.length || b < prev.length) {
+    if (b >= prev.length || (a < mask.length && mask[a] < prev[b])) {
+      cols.push(mask[a++]);
+      signs.push(1);
+    } else if (a >= mask.length || prev[b] < mask[a]) {
+      cols.push(prev[b++]);
+      signs.push(-1);
+    } else {
+      a++;
+      b++;
+    }
+  }
+  return cols.length;
 }
 
 /**
@@ -201,7 +250,6 @@ function _softmaxMean(
   let am = 0;
   for (let n = 0; n < N; n++) {
     const l = 2 * g[n] - yn[n]; // −‖M_p⊙(x − y_n)‖² up to the row constant
-    g[n] = l;
     if (l > mx) {
       mx = l;
       am = n;
@@ -211,7 +259,7 @@ function _softmaxMean(
   let s = 0;
   let acc = 0;
   for (let n = 0; n < N; n++) {
-    const e = (g[n] - mx) * inv2s2;
+    const e = (2 * g[n] - yn[n] - mx) * inv2s2; // g is left as it is: the next pixel may update it
     if (e < EXP_UNDERFLOW) continue;
     const wgt = Math.exp(e);
     s += wgt;

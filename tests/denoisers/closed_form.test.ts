@@ -335,6 +335,60 @@ Deno.test("PCA-locality: the WebAssembly softmax kernel agrees with the JavaScri
   }
 });
 
+Deno.test("PCA-locality: scores updated from the previous pixel's (masks that differ little) match a brute-force posterior, kernel and JavaScript passes", () => {
+  // Smooth images (a random walk along the pixels): neighbouring Wiener rows, and so masks, overlap.
+  const r = new Rng(81);
+  const smooth = (n: number, scale: number) => {
+    const out = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) {
+      let v = 0;
+      for (let j = 0; j < d; j++) out[i * d + j] = scale * (v += r.uniform() - 0.5);
+    }
+    return batch(n, d, out);
+  };
+  const train = smooth(40, 1);
+  const x = smooth(20, 1.2); // 20 queries: the gathered scores, pixel by pixel
+  const model = fitGaussian(train);
+  for (const tau of [0.02, 0.2]) {
+    for (const s of [0.1, 0.8]) {
+      const masks = localityMasks(model, s, tau);
+      const changed = (p: number) =>
+        masks[p].filter((j) => !masks[p - 1].includes(j)).length +
+        masks[p - 1].filter((j) => !masks[p].includes(j)).length;
+      assert.ok(
+        masks.some((m, p) => p > 0 && changed(p) < m.length),
+        `τ = ${tau}, σ = ${s}: some pixel updates`,
+      );
+      const simd = pcaLocalityDenoiser(train, model, tau)(x, s) as Batch;
+      Deno.env.set("HG_WASM_SIMD", "0");
+      let js: Batch;
+      try {
+        js = pcaLocalityDenoiser(train, model, tau)(x, s) as Batch;
+      } finally {
+        Deno.env.delete("HG_WASM_SIMD");
+      }
+      for (let q = 0; q < x.n; q++) {
+        for (let p = 0; p < d; p++) {
+          const logits = Array.from(
+            { length: train.n },
+            (_, n) =>
+              -[...masks[p]].reduce((t, j) => t + (x.data[q * d + j] - train.data[n * d + j]) ** 2, 0) /
+              (2 * s * s),
+          );
+          const want = softmaxMean(logits, Array.from({ length: train.n }, (_, n) => train.data[n * d + p]));
+          for (const [name, out] of [["kernel", simd], ["JavaScript", js]] as const) {
+            const got = out.data[q * d + p];
+            assert.ok(
+              Math.abs(got - want) < 1e-10,
+              `${name}, τ = ${tau}, σ = ${s}, query ${q}, pixel ${p}: ${got} vs ${want}`,
+            );
+          }
+        }
+      }
+    }
+  }
+});
+
 Deno.test("PCA-locality: the masked-product scores (≤ 16 queries, large masks) equal the gathered ones", () => {
   const train = randBatch(37, d, 51);
   const model = fitGaussian(train);

@@ -406,6 +406,8 @@ const P2: f64 = -2.77777777770155933842e-03;
 const P3: f64 = 6.61375632143793436117e-05;
 const P4: f64 = -1.65339022054652515390e-06;
 const P5: f64 = 4.13813679705723846039e-08;
+/** 1.5·2^52: adding it rounds a double of magnitude below 2^51 to an integer, held in the low bits. */
+const ROUND_MAGIC: f64 = 6755399441055744.0;
 /** Weights below e^EXP_NORMAL (subnormal numbers) are taken as 0: see {@link scoreSoftmaxMean}. */
 const EXP_NORMAL: f64 = -708.39;
 
@@ -417,8 +419,11 @@ const EXP_NORMAL: f64 = -708.39;
 // @ts-ignore: decorator
 @inline
 function expNonPositive(x0: v128): v128 {
-  const x = f64x2.max(x0, f64x2.splat(EXP_NORMAL)); // 2^k stays normal; lanes below are masked to 0
-  const k = f64x2.nearest(f64x2.mul(x, f64x2.splat(INVLN2)));
+  const x = f64x2.pmax(x0, f64x2.splat(EXP_NORMAL)); // 2^k stays normal; lanes below are masked to 0
+  // k = nearest(x/ln2) by adding 1.5·2^52 (round to nearest even, as f64x2.nearest), whose low mantissa
+  // bits then hold k as an integer: 2^k is those bits + 1023 shifted into the exponent field.
+  const kb = f64x2.add(f64x2.mul(x, f64x2.splat(INVLN2)), f64x2.splat(ROUND_MAGIC));
+  const k = f64x2.sub(kb, f64x2.splat(ROUND_MAGIC));
   const hi = f64x2.sub(x, f64x2.mul(k, f64x2.splat(LN2HI)));
   const lo = f64x2.mul(k, f64x2.splat(LN2LO));
   const r = f64x2.sub(hi, lo);
@@ -430,8 +435,7 @@ function expNonPositive(x0: v128): v128 {
   const c = f64x2.sub(r, f64x2.mul(t, p));
   const q = f64x2.div(f64x2.mul(r, c), f64x2.sub(f64x2.splat(2), c));
   const y = f64x2.sub(f64x2.splat(1), f64x2.sub(f64x2.sub(lo, q), hi));
-  const ki = i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k));
-  const scale = i64x2.shl(i64x2.add(ki, i64x2.splat(1023)), 52);
+  const scale = i64x2.shl(i64x2.add(kb, i64x2.splat(1023)), 52);
   return v128.and(f64x2.mul(y, scale), f64x2.ge(x0, f64x2.splat(EXP_NORMAL)));
 }
 
@@ -458,11 +462,21 @@ export function expNonPositiveRows(x: usize, out: usize, n: i32): void {
 export function scoreSoftmaxMean(g: usize, yn: usize, y: usize, n: i32, c: f64): f64 {
   const n2 = n & ~1;
   const two = f64x2.splat(2);
+  // Two independent running maxima (pmax: one instruction; no NaN reaches it), merged at the end.
   let vmax = f64x2.splat(-Infinity);
-  for (let k = 0; k < n2; k += 2) {
+  let vmax2 = vmax;
+  const n4 = n & ~3;
+  let k = 0;
+  for (; k < n4; k += 4) {
     const o = (<usize>k) << 3;
-    vmax = f64x2.max(vmax, f64x2.sub(f64x2.mul(two, v128.load(g + o)), v128.load(yn + o)));
+    vmax = f64x2.pmax(vmax, f64x2.sub(f64x2.mul(two, v128.load(g + o)), v128.load(yn + o)));
+    vmax2 = f64x2.pmax(vmax2, f64x2.sub(f64x2.mul(two, v128.load(g + o, 16)), v128.load(yn + o, 16)));
   }
+  for (; k < n2; k += 2) {
+    const o = (<usize>k) << 3;
+    vmax = f64x2.pmax(vmax, f64x2.sub(f64x2.mul(two, v128.load(g + o)), v128.load(yn + o)));
+  }
+  vmax = f64x2.pmax(vmax, vmax2);
   let m = max(f64x2.extract_lane(vmax, 0), f64x2.extract_lane(vmax, 1));
   if (n2 < n) {
     const o = (<usize>n2) << 3;
