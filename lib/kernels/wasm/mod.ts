@@ -2,8 +2,10 @@
  * The WebAssembly SIMD kernels (lib/kernels/wasm/assembly/kernels.ts, embedded by build.ts),
  * instantiated on tfjs-backend-wasm's own memory so they work in place on tensors: a pointer is a
  * tensor's `memoryOffset`. They allocate nothing, so the heap never grows under them, and they keep
- * working after tfjs grows it (a WebAssembly memory grows in place). The float64 kernels of the
- * closed-form denoisers run on a second instance with a memory of its own ({@link float64Workspace}).
+ * working after tfjs grows it (a WebAssembly memory grows in place). The float64 kernels (the closed-form
+ * denoisers' softmax passes and LS, the linear distillation's Adam step) run on instances with memories of
+ * their own: the process's shared {@link float64Workspace}, or one of the caller's
+ * ({@link createFloat64Workspace}).
  *
  * `HG_WASM_SIMD=0` turns them off (the JavaScript passes run instead), e.g. to compare the two.
  *
