@@ -19,6 +19,7 @@ import { localityMasks, pcaLocalityDenoiser } from "../../lib/denoisers/pca_loca
 import { Rng } from "../../lib/rng.ts";
 import { float64Workspace } from "../../lib/kernels/wasm/mod.ts";
 import { type Batch, batch } from "../../lib/types.ts";
+import { withoutWasmSimd } from "../_wasm_simd.ts";
 
 loadBlas("auto");
 
@@ -139,13 +140,7 @@ Deno.test("LS: the WebAssembly kernel (one channel) agrees with the JavaScript l
     const patches = [1, 3, 5, 11];
     for (const s of [0.02, 0.3, 1.5, 40, Infinity]) {
       const simd = localScoreAll(train, sh, x, s, patches);
-      Deno.env.set("HG_WASM_SIMD", "0");
-      let js: Batch[];
-      try {
-        js = localScoreAll(train, sh, x, s, patches);
-      } finally {
-        Deno.env.delete("HG_WASM_SIMD");
-      }
+      const js = withoutWasmSimd(() => localScoreAll(train, sh, x, s, patches));
       patches.forEach((P, k) => {
         const diff = maxAbsDiff(simd[k], js[k]);
         assert.ok(diff < 1e-13, `${sh.height}×${sh.width}, P = ${P}, σ = ${s}: ${diff}`);
@@ -239,13 +234,7 @@ Deno.test("ELS: patch sides in any order share their ring products; the WebAssem
   const set = equivariantPatchSet(train, shape, { maxPatches: 100, seed: 7 });
   for (const s of [0.05, 0.6, 5, Infinity]) {
     const simd = equivariantLocalScoreAll(set, x, s, [5, 1, 3, 5, 9]);
-    Deno.env.set("HG_WASM_SIMD", "0");
-    let js: Batch[];
-    try {
-      js = equivariantLocalScoreAll(set, x, s, [5, 1, 3, 5, 9]);
-    } finally {
-      Deno.env.delete("HG_WASM_SIMD");
-    }
+    const js = withoutWasmSimd(() => equivariantLocalScoreAll(set, x, s, [5, 1, 3, 5, 9]));
     assert.deepEqual(simd[0].data, simd[3].data, "a side asked twice");
     [5, 1, 3, 5, 9].forEach((P, k) => {
       // Each side alone (no rings shared) is the same denoiser.
@@ -323,13 +312,7 @@ Deno.test("PCA-locality: the WebAssembly softmax kernel agrees with the JavaScri
   for (const tau of [0, 0.05, 0.3]) {
     for (const s of [0.02, 0.5, 3, Infinity]) {
       const simd = pcaLocalityDenoiser(train, model, tau)(x, s) as Batch;
-      Deno.env.set("HG_WASM_SIMD", "0");
-      let js: Batch;
-      try {
-        js = pcaLocalityDenoiser(train, model, tau)(x, s) as Batch;
-      } finally {
-        Deno.env.delete("HG_WASM_SIMD");
-      }
+      const js = withoutWasmSimd(() => pcaLocalityDenoiser(train, model, tau)(x, s) as Batch);
       assert.ok(maxAbsDiff(simd, js) < 1e-13, `τ = ${tau}, σ = ${s}: ${maxAbsDiff(simd, js)}`);
     }
   }
@@ -360,13 +343,7 @@ Deno.test("PCA-locality: scores updated from the previous pixel's (masks that di
         `τ = ${tau}, σ = ${s}: some pixel updates`,
       );
       const simd = pcaLocalityDenoiser(train, model, tau)(x, s) as Batch;
-      Deno.env.set("HG_WASM_SIMD", "0");
-      let js: Batch;
-      try {
-        js = pcaLocalityDenoiser(train, model, tau)(x, s) as Batch;
-      } finally {
-        Deno.env.delete("HG_WASM_SIMD");
-      }
+      const js = withoutWasmSimd(() => pcaLocalityDenoiser(train, model, tau)(x, s) as Batch);
       for (let q = 0; q < x.n; q++) {
         for (let p = 0; p < d; p++) {
           const logits = Array.from(

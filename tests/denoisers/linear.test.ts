@@ -12,6 +12,7 @@ import { PAPER_SIGMAS } from "../../lib/sampling/schedule.ts";
 import { wienerNMSE } from "../../lib/metrics/spectral.ts";
 import { type Batch, batch } from "../../lib/types.ts";
 import { deriveSeed, noiseRows, sampleNoise } from "../../lib/rng.ts";
+import { withoutWasmSimd } from "../_wasm_simd.ts";
 
 /** A correlated, non-centred 8-D data set (N × 8). */
 function syntheticData(N: number, d = 8): Batch {
@@ -172,13 +173,7 @@ Deno.test("distillLinear: the WebAssembly Adam step (adam64) gives the JavaScrip
   const train = syntheticData(100, 5); // d = 5: W and b end in an odd tail after the pairs
   const opts = { train, sigma: 0.3, target: "clean" as const, epochs: 4, seed: 9, batchSize: 32 };
   const simd = await distillLinear(opts);
-  Deno.env.set("HG_WASM_SIMD", "0");
-  let js;
-  try {
-    js = await distillLinear(opts);
-  } finally {
-    Deno.env.delete("HG_WASM_SIMD");
-  }
+  const js = await withoutWasmSimd(() => distillLinear(opts));
   assert.ok(simd.W.some((w) => w !== 0));
   assert.deepEqual(simd.W, js.W);
   assert.deepEqual(simd.b, js.b);
