@@ -230,7 +230,7 @@ export async function distillLinear(opts: DistillOptions): Promise<DistilledLine
   }
 
   // The parameters, their gradients and Adam's moments live on a WebAssembly memory of this call's own
-  // when the kernels load, where `adam64` steps them (the same bits as the JavaScript loop, 3–4× faster).
+  // when the kernels load, where `adam64` steps them (the same bits as the JavaScript loop, about 2× faster).
   const ws = createFloat64Workspace();
   const sizes = [d * d, d, d * d, d * d, d, d, d * d, d];
   const [W, b, mW, vW, mb, vb, gW, gb] = ws?.views(sizes) ?? sizes.map((n) => new Float64Array(n));
