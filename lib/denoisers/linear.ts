@@ -334,20 +334,13 @@ function _adamWasm(
   ...[lr, beta1, beta2, eps, t]: _AdamScalars
 ): void {
   const at = ws.offset;
-  ws.adam64(
-    at(p),
-    at(g),
-    at(m),
-    at(v),
-    p.length,
-    lr / (1 - beta1 ** t),
-    beta1,
-    1 - beta1,
-    beta2,
-    1 - beta2,
-    Math.sqrt(1 - beta2 ** t),
-    eps,
-  );
+  const { stepSize, bc2, a1, a2 } = _adamScalars(lr, beta1, beta2, t);
+  ws.adam64(at(p), at(g), at(m), at(v), p.length, stepSize, beta1, a1, beta2, a2, bc2, eps);
+}
+
+/** Adam's per-step scalars: lr/(1−β₁ᵗ), √(1−β₂ᵗ), 1−β₁, 1−β₂ (shared by {@link _adam} and {@link _adamWasm}). */
+function _adamScalars(lr: number, beta1: number, beta2: number, t: number) {
+  return { stepSize: lr / (1 - beta1 ** t), bc2: Math.sqrt(1 - beta2 ** t), a1: 1 - beta1, a2: 1 - beta2 };
 }
 
 /** One Adam step (PyTorch's form): p −= lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε). */
@@ -362,10 +355,7 @@ function _adam(
   eps: number,
   t: number,
 ): void {
-  const stepSize = lr / (1 - beta1 ** t);
-  const bc2 = Math.sqrt(1 - beta2 ** t);
-  const a1 = 1 - beta1;
-  const a2 = 1 - beta2;
+  const { stepSize, bc2, a1, a2 } = _adamScalars(lr, beta1, beta2, t);
   for (let i = 0; i < p.length; i++) {
     const gi = g[i];
     const mi = beta1 * m[i] + a1 * gi;

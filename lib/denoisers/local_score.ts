@@ -24,7 +24,7 @@ import {
   EXP_UNDERFLOW,
   type ImageShape,
 } from "./_patches.ts";
-import { float64Workspace } from "../kernels/wasm/mod.ts";
+import { type Float64Workspace, float64Workspace } from "../kernels/wasm/mod.ts";
 
 const _WHERE = "lib/denoisers/local_score.ts";
 
@@ -52,6 +52,12 @@ export function localScoreAll(
   const d = train.d;
   const npx = h * w;
   const nP = patches.length;
+  const inv2s2 = sigma === Infinity ? 0 : 1 / (2 * sigma * sigma);
+  // One channel, σ > 0: the per-query loop runs as a WebAssembly SIMD kernel when it loads
+  // (`localScoreQuery`): the same online softmax in the same order, with its own e^x (within 1 ulp; 0 below
+  // 2^−1022), so the last bits differ from the JavaScript loop's.
+  const ws = c === 1 && sigma !== 0 ? float64Workspace() : null;
+  if (ws !== null) return _localScoreKernel(ws, train, shape, x, inv2s2, patches);
   const outs = patches.map(() => new Float64Array(x.n * d));
   const W1 = w + 1;
   const sat = new Float64Array((h + 1) * W1); // summed-area table of (x − y_n)² summed over channels
@@ -59,7 +65,6 @@ export function localScoreAll(
   const best = new Float64Array(nP * npx);
   const arg = new Int32Array(nP * npx);
   const sum = new Float64Array(nP * npx);
-  const inv2s2 = sigma === Infinity ? 0 : 1 / (2 * sigma * sigma);
   // Per patch side and pixel, the four summed-area-table corners of its (clipped) window.
   const boxes = patches.map((P) => {
     const r = (P - 1) / 2;
@@ -98,56 +103,6 @@ export function localScoreAll(
       }
     }
   };
-
-  // One channel, σ > 0: the per-query loop runs as a WebAssembly SIMD kernel when it loads
-  // (`localScoreQuery`): the same online softmax in the same order, with its own e^x (within 1 ulp; 0 below
-  // 2^−1022), so the last bits differ from the JavaScript loop's.
-  const ws = c === 1 && sigma !== 0 ? float64Workspace() : null;
-  if (ws !== null) {
-    const m = nP * npx;
-    const R = Math.max(...patches.map((P) => (P - 1) / 2));
-    const [yW, xW, radW, satW, distW, bestW, sumW, accW] = ws.views([
-      train.n * d,
-      d,
-      Math.ceil(nP / 2),
-      (h + 1 + 2 * R) * (w + 1 + 2 * R),
-      m,
-      m,
-      m,
-      m,
-    ]);
-    yW.set(train.data);
-    new Int32Array(radW.buffer, radW.byteOffset, nP).set(patches.map((P) => (P - 1) / 2));
-    satW.fill(0);
-    const at = ws.offset;
-    for (let q = 0; q < x.n; q++) {
-      xW.set(x.data.subarray(q * d, (q + 1) * d));
-      bestW.fill(Infinity);
-      sumW.fill(0);
-      accW.fill(0);
-      ws.localScoreQuery(
-        at(xW),
-        at(yW),
-        train.n,
-        h,
-        w,
-        at(radW),
-        nP,
-        R,
-        at(satW),
-        at(distW),
-        at(bestW),
-        at(sumW),
-        at(accW),
-        inv2s2,
-      );
-      for (let k = 0; k < nP; k++) {
-        const o = outs[k];
-        for (let p = 0; p < npx; p++) o[q * d + p] = accW[k * npx + p] * (1 / sumW[k * npx + p]);
-      }
-    }
-    return outs.map((o) => batch(x.n, d, o));
-  }
 
   for (let q = 0; q < x.n; q++) {
     const xq = x.data.subarray(q * d, (q + 1) * d);
@@ -210,6 +165,65 @@ export function localScoreAll(
         const inv = 1 / sum[k * npx + p];
         for (let ch = 0; ch < c; ch++) o[ob + ch] *= inv;
       }
+    }
+  }
+  return outs.map((o) => batch(x.n, d, o));
+}
+
+/** {@link localScoreAll} with one channel and σ > 0 on the kernel `localScoreQuery` (views of `ws`). */
+function _localScoreKernel(
+  ws: Float64Workspace,
+  train: Batch,
+  shape: ImageShape,
+  x: Batch,
+  inv2s2: number,
+  patches: readonly number[],
+): Batch[] {
+  const { height: h, width: w } = shape;
+  const d = train.d;
+  const npx = h * w;
+  const nP = patches.length;
+  const outs = patches.map(() => new Float64Array(x.n * d));
+  const m = nP * npx;
+  const R = Math.max(...patches.map((P) => (P - 1) / 2));
+  const [yW, xW, radW, satW, distW, bestW, sumW, accW] = ws.views([
+    train.n * d,
+    d,
+    Math.ceil(nP / 2),
+    (h + 1 + 2 * R) * (w + 1 + 2 * R),
+    m,
+    m,
+    m,
+    m,
+  ]);
+  yW.set(train.data);
+  new Int32Array(radW.buffer, radW.byteOffset, nP).set(patches.map((P) => (P - 1) / 2));
+  satW.fill(0);
+  const at = ws.offset;
+  for (let q = 0; q < x.n; q++) {
+    xW.set(x.data.subarray(q * d, (q + 1) * d));
+    bestW.fill(Infinity);
+    sumW.fill(0);
+    accW.fill(0);
+    ws.localScoreQuery(
+      at(xW),
+      at(yW),
+      train.n,
+      h,
+      w,
+      at(radW),
+      nP,
+      R,
+      at(satW),
+      at(distW),
+      at(bestW),
+      at(sumW),
+      at(accW),
+      inv2s2,
+    );
+    for (let k = 0; k < nP; k++) {
+      const o = outs[k];
+      for (let p = 0; p < npx; p++) o[q * d + p] = accW[k * npx + p] * (1 / sumW[k * npx + p]);
     }
   }
   return outs.map((o) => batch(x.n, d, o));

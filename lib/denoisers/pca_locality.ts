@@ -107,8 +107,8 @@ function _apply(
   const ws = sigma === 0 ? null : float64Workspace();
   const [G, yn, ypW] = ws?.views([pixels * b * N, pixels * N, N]) ??
     [new Float64Array(pixels * b * N), new Float64Array(pixels * N)];
-  /** out[i, p] for queries i0 … i1 − 1 of pixel p = p0 + q, from rows q·b + i of G and row q of yn. */
-  const softmaxRows = (p0: number, q: number, i0: number, i1: number) => {
+  /** out[i, p] for every query i of pixel p = p0 + q, from rows q·b + i of G and row q of yn. */
+  const softmaxRows = (p0: number, q: number) => {
     const p = p0 + q;
     const yp = trainT.subarray(p * N, (p + 1) * N);
     const ynp = yn.subarray(q * N, (q + 1) * N);
@@ -116,10 +116,10 @@ function _apply(
       ypW.set(yp);
       const [on, oy] = [ws.offset(ynp), ws.offset(ypW)];
       const og = ws.offset(G) + 8 * q * b * N;
-      for (let i = i0; i < i1; i++) out[i * d + p] = ws.scoreSoftmaxMean(og + 8 * i * N, on, oy, N, inv2s2);
+      for (let i = 0; i < b; i++) out[i * d + p] = ws.scoreSoftmaxMean(og + 8 * i * N, on, oy, N, inv2s2);
       return;
     }
-    for (let i = i0; i < i1; i++) {
+    for (let i = 0; i < b; i++) {
       out[i * d + p] = _softmaxMean(G.subarray((q * b + i) * N, (q * b + i + 1) * N), ynp, yp, sigma, inv2s2);
     }
   };
@@ -127,14 +127,14 @@ function _apply(
     for (let p0 = 0; p0 < d; p0 += pixels) {
       const pb = Math.min(pixels, d - p0);
       _maskedScores(train, squares(), masks, x, p0, pb, G, yn);
-      for (let q = 0; q < pb; q++) softmaxRows(p0, q, 0, b);
+      for (let q = 0; q < pb; q++) softmaxRows(p0, q);
     }
     return batch(b, d, out);
   }
   // Gathered, pixel by pixel, each updating the previous pixel's scores where that is cheaper.
   for (let p = 0; p < d; p++) {
     _gatheredScores(x, _gatheredColumns(trainT, N, masks[p], p === 0 ? null : masks[p - 1], yn), N, G);
-    softmaxRows(p, 0, 0, b);
+    softmaxRows(p, 0);
   }
   return batch(b, d, out);
 }
